@@ -1,0 +1,572 @@
+"""The GitHub REST client and the GitHub implementation of :class:`gosub.source.Source`.
+
+Knows HTTP and GitHub, nothing of Go. Endpoint choice (see shared notes github-api.md) is
+driven by the request budget: a cold ``go mod download`` of one version must cost at most
+four API requests plus one archive download, whatever the number of files:
+
+- tag names:      ``GET /repos/O/R/git/matching-refs/tags/PREFIX`` (one response for all
+  matching tags; revalidated with If-None-Match, and a 304 is free of rate limit);
+- commit + time:  ``GET /repos/O/R/commits?sha=REF&per_page=1`` (peels tags, resolves
+  branches and abbreviated SHAs, and gives the committer date in one small response);
+- one file:       ``GET /repos/O/R/contents/PATH?ref=SHA`` with the raw media type;
+- the files:      ``GET /repos/O/R/tarball/SHA`` → 302 → the archive host, streamed to disk;
+- files GitHub's archive alters (export-ignore/export-subst): the tree and their blobs.
+
+Every request sends the token (if any) as a Bearer header; the token is never logged,
+echoed in errors, or sent to another host (httpx drops Authorization on cross-origin
+redirects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from gosub import gitattributes
+from gosub.errors import (
+    GoneError,
+    NotFoundError,
+    RateLimitedError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from gosub.gitarchive import ArchiveFormatError, ArchiveTooLargeError, Extracted, extract_subdir
+from gosub.source import Archive, ArchiveFile, Commit
+
+log = logging.getLogger("gosub.github")
+
+DEFAULT_API_URL = "https://api.github.com"
+USER_AGENT = "gosub (+https://github.com/gosub)"
+_RAW = "application/vnd.github.raw"
+_JSON = "application/vnd.github+json"
+_TRANSIENT = {500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff and full jitter."""
+
+    attempts: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        return random.uniform(0, min(self.max_backoff, self.backoff * (2 ** (attempt - 1))))
+
+
+class GitHubClient:
+    """A thin GitHub REST client: auth, retries, rate-limit errors, ETags, downloads.
+
+    One client (one connection pool) serves every repository; create it once per process.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        token: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._token = token or None
+        self.retry = retry or RetryPolicy()
+        headers = {
+            "Accept": _JSON,
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": USER_AGENT,
+        }
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+        # URL → (ETag, parsed JSON) for revalidated lists; small and bounded.
+        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self.requests = 0  # API requests made (for benchmarks and tests)
+
+    @property
+    def has_token(self) -> bool:
+        """Whether requests are authenticated (the token itself is never exposed)."""
+        return self._token is not None
+
+    @property
+    def host(self) -> str:
+        """The web host repositories live on, for messages: github.com or the GHES host."""
+        host = httpx.URL(self.api_url).host
+        return "github.com" if host == "api.github.com" else host
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- requests -------------------------------------------------------------------
+
+    async def _send(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: str = _JSON,
+        headers: Mapping[str, str] | None = None,
+        what: str,
+    ) -> httpx.Response:
+        """GET ``path`` (relative to the API URL) with retries; returns the response for
+        200, 302 and 304 and raises the matching :mod:`gosub.errors` error otherwise."""
+        url = self.api_url + path
+        hdrs = {"Accept": accept, **(headers or {})}
+        last: Exception | None = None
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self.retry.delay(attempt - 1))
+            self.requests += 1
+            try:
+                resp = await self._http.get(url, params=params, headers=hdrs)
+                await resp.aread()
+            except httpx.TimeoutException as exc:
+                last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
+                log.warning("github timeout on %s (attempt %d): %s", path, attempt, exc)
+                continue
+            except httpx.TransportError as exc:
+                last = UpstreamError(f"could not reach {self.host} ({what}): {exc}")
+                log.warning("github transport error on %s (attempt %d): %s", path, attempt, exc)
+                continue
+            if resp.status_code in (200, 302, 304):
+                return resp
+            err = self._error(resp, what)
+            if resp.status_code in _TRANSIENT:
+                last = err
+                log.warning("github %d on %s (attempt %d)", resp.status_code, path, attempt)
+                continue
+            raise err
+        assert last is not None
+        raise last
+
+    def _error(self, resp: httpx.Response, what: str) -> Exception:
+        """Translate a GitHub error response into a gosub error."""
+        status = resp.status_code
+        message = ""
+        try:
+            body = resp.json()
+            if isinstance(body, dict):
+                message = str(body.get("message", ""))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            message = ""
+        remaining = resp.headers.get("x-ratelimit-remaining")
+        if status == 429 or (
+            status == 403
+            and (remaining == "0" or "retry-after" in resp.headers or "rate limit" in message)
+        ):
+            retry_after = _retry_after(resp)
+            advice = (
+                "wait, or give gosub a token with more quota"
+                if self.has_token
+                else "set GITHUB_TOKEN for gosub (5,000 requests/hour instead of 60)"
+            )
+            when = f" for {retry_after} s" if retry_after is not None else ""
+            return RateLimitedError(
+                f"{self.host} rate limit exceeded{when} ({what}); {advice}",
+                retry_after=retry_after,
+            )
+        if status == 401:
+            return UpstreamError(
+                f"{self.host} rejected gosub's token (401 {message or 'Bad credentials'}); "
+                "check GITHUB_TOKEN"
+            )
+        if status == 404:
+            return NotFoundError(f"{what}: not found on {self.host}")
+        if status == 422:
+            return NotFoundError(f"{what}: {message or 'unprocessable'} ({self.host})")
+        detail = f": {message}" if message else ""
+        return UpstreamError(f"{self.host} answered {status} ({what}){detail}")
+
+    async def get_json(
+        self, path: str, *, params: Mapping[str, str] | None = None, what: str
+    ) -> Any:
+        """GET a JSON document."""
+        resp = await self._send(path, params=params, what=what)
+        return _json(resp, what)
+
+    async def get_json_revalidated(self, path: str, *, what: str) -> Any:
+        """GET a JSON document that changes over time, revalidating a remembered copy
+        with If-None-Match (a 304 costs no rate limit)."""
+        cached = self._etags.get(path)
+        headers = {"If-None-Match": cached[0]} if cached else None
+        resp = await self._send(path, headers=headers, what=what)
+        if resp.status_code == 304 and cached is not None:
+            self._etags.move_to_end(path)
+            return cached[1]
+        data = _json(resp, what)
+        etag = resp.headers.get("etag")
+        if etag:
+            self._etags[path] = (etag, data)
+            self._etags.move_to_end(path)
+            while len(self._etags) > 512:
+                self._etags.popitem(last=False)
+        return data
+
+    async def get_paginated(self, path: str, *, params: Mapping[str, str], what: str) -> list[Any]:
+        """GET every page of a list, following ``Link: rel="next"`` (never building
+        page URLs by hand)."""
+        items: list[Any] = []
+        resp = await self._send(path, params=params, what=what)
+        while True:
+            page = _json(resp, what)
+            if not isinstance(page, list):
+                raise UpstreamError(f"{self.host} sent an unexpected answer ({what})")
+            items.extend(page)
+            nxt = resp.links.get("next", {}).get("url")
+            if not nxt:
+                return items
+            if not nxt.startswith(self.api_url):
+                raise UpstreamError(f"{self.host} sent a pagination link to another host")
+            resp = await self._send(nxt[len(self.api_url) :], what=what)
+
+    async def get_raw(self, path: str, *, params: Mapping[str, str], what: str, max_size: int) -> bytes:
+        """GET raw bytes (the raw media type), refusing more than ``max_size``."""
+        resp = await self._send(path, params=params, accept=_RAW, what=what)
+        if len(resp.content) > max_size:
+            raise GoneError(f"{what} is larger than {max_size} bytes")
+        return resp.content
+
+    async def download(self, path: str, dest: Path, *, what: str, max_bytes: int) -> None:
+        """GET ``path``, follow its redirect to the archive host, and stream the body to
+        ``dest`` (one attempt; the caller retries, since a corrupt archive is only
+        detected when it is read). A short or oversized body is an error, never a
+        silently partial file."""
+        self.requests += 1
+        await self._stream_to(self.api_url + path, dest, what=what, max_bytes=max_bytes)
+
+    async def _stream_to(self, url: str, dest: Path, *, what: str, max_bytes: int) -> None:
+        try:
+            async with self._http.stream(
+                "GET", url, headers={"Accept": "*/*"}, follow_redirects=True
+            ) as resp:
+                if resp.status_code != 200:
+                    await resp.aread()
+                    raise self._error(resp, what)
+                expected = resp.headers.get("content-length")
+                written = 0
+                async with await anyio.open_file(dest, "wb") as fh:
+                    async for chunk in resp.aiter_raw(1 << 20):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise GoneError(
+                                f"{what}: the repository archive is larger than "
+                                f"{max_bytes} bytes, gosub's limit"
+                            )
+                        await fh.write(chunk)
+                if expected is not None and int(expected) != written:
+                    raise UpstreamError(f"{what}: the archive download was cut short")
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeoutError(f"{self.host} archive download timed out ({what})") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamError(f"{what}: the archive download failed: {exc}") from exc
+
+
+def _json(resp: httpx.Response, what: str) -> Any:
+    try:
+        return resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UpstreamError(f"GitHub sent invalid JSON ({what})") from exc
+
+
+def _retry_after(resp: httpx.Response) -> int | None:
+    """Seconds to wait, from Retry-After or x-ratelimit-reset."""
+    value = resp.headers.get("retry-after")
+    if value:
+        if value.isdigit():
+            return int(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0, int(when.timestamp() - time.time()))
+        except (TypeError, ValueError):
+            pass
+    reset = resp.headers.get("x-ratelimit-reset")
+    if reset and reset.isdigit():
+        return max(0, int(reset) - int(time.time()))
+    return None
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+class GitHubSource:
+    """One GitHub repository as a :class:`gosub.source.Source`.
+
+    Caches what is addressed by commit SHA (files, ancestry) forever within the process,
+    bounded in entries; mutable things (tags, branches) are asked each time, revalidated
+    with ETags where GitHub offers them.
+    """
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        owner: str,
+        repo: str,
+        *,
+        max_archive_bytes: int = 2 << 30,
+        spool_dir: str | None = None,
+    ) -> None:
+        self.client = client
+        self.owner = owner
+        self.repo = repo
+        self.max_archive_bytes = max_archive_bytes
+        self.spool_dir = spool_dir
+        self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+        self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
+        self._ancestry: dict[tuple[str, str], bool] = {}
+
+    @property
+    def display_name(self) -> str:
+        """``host/owner/repo``."""
+        return f"{self.client.host}/{self.owner}/{self.repo}"
+
+    async def list_tags(self, prefix: str) -> list[str]:
+        """Tag names starting with ``prefix``: one matching-refs request, revalidated."""
+        refs = await self._matching_refs(prefix)
+        return [r["ref"][len("refs/tags/") :] for r in refs]
+
+    async def _matching_refs(self, prefix: str) -> list[dict[str, Any]]:
+        path = f"{self._base}/git/matching-refs/tags/{quote(prefix, safe='/')}"
+        data = await self.client.get_json_revalidated(
+            path, what=f"tags of {self.display_name}"
+        )
+        if not isinstance(data, list):
+            raise UpstreamError(f"unexpected answer listing tags of {self.display_name}")
+        return [
+            r
+            for r in data
+            if isinstance(r, dict)
+            and isinstance(r.get("ref"), str)
+            and r["ref"].startswith("refs/tags/" + prefix)
+        ]
+
+    async def tag_commits(self, prefix: str) -> dict[str, str]:
+        """Matching tags mapped to peeled commit SHAs. Lightweight tags cost nothing
+        beyond the listing; annotated ones are peeled through the tags endpoint, which
+        lists every tag already peeled (100 per request)."""
+        refs = await self._matching_refs(prefix)
+        out: dict[str, str] = {}
+        annotated = False
+        for r in refs:
+            obj = r.get("object") or {}
+            name = r["ref"][len("refs/tags/") :]
+            if obj.get("type") == "commit":
+                out[name] = str(obj.get("sha"))
+            else:
+                annotated = True
+        if annotated:
+            tags = await self.client.get_paginated(
+                f"{self._base}/tags",
+                params={"per_page": "100"},
+                what=f"tags of {self.display_name}",
+            )
+            for t in tags:
+                name = t.get("name")
+                if isinstance(name, str) and name.startswith(prefix) and name not in out:
+                    out[name] = str((t.get("commit") or {}).get("sha"))
+        return out
+
+    async def resolve(self, ref: str) -> Commit:
+        """One request: the first entry of the commit list starting at ``ref``."""
+        params = {"per_page": "1"}
+        if ref != "HEAD":
+            params["sha"] = ref
+        data = await self.client.get_json(
+            f"{self._base}/commits", params=params, what=f"{self.display_name}@{ref}"
+        )
+        if not isinstance(data, list) or not data:
+            raise NotFoundError(f"{self.display_name}@{ref}: no such revision")
+        c = data[0]
+        try:
+            return Commit(sha=c["sha"], time=_parse_time(c["commit"]["committer"]["date"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamError(f"unexpected commit data from {self.client.host}") from exc
+
+    async def read_file(self, commit: str, path: str, *, max_size: int) -> bytes | None:
+        """Raw blob via the contents API; cached by (commit, path)."""
+        key = (commit, path)
+        if key in self._files:
+            self._files.move_to_end(key)
+            return self._files[key]
+        try:
+            data: bytes | None = await self.client.get_raw(
+                f"{self._base}/contents/{quote(path, safe='/')}",
+                params={"ref": commit},
+                what=f"{self.display_name}/{path}@{commit[:12]}",
+                max_size=max_size,
+            )
+        except NotFoundError:
+            data = None
+        self._files[key] = data
+        while len(self._files) > 4096:
+            self._files.popitem(last=False)
+        return data
+
+    async def is_ancestor(self, ancestor: str, commit: str) -> bool:
+        """Compare API: ``ancestor...commit`` is identical or ahead."""
+        key = (ancestor, commit)
+        if key not in self._ancestry:
+            data = await self.client.get_json(
+                f"{self._base}/compare/{quote(ancestor, safe='/')}...{quote(commit, safe='')}",
+                params={"per_page": "1"},
+                what=f"ancestry of {commit[:12]} in {self.display_name}",
+            )
+            self._ancestry[key] = data.get("status") in ("identical", "ahead")
+        return self._ancestry[key]
+
+    @asynccontextmanager
+    async def archive(
+        self, commit: str, subdir: str, *, extras: Sequence[str] = ()
+    ) -> AsyncIterator[Archive]:
+        """Tarball of ``commit`` (one API request and one download), then the files
+        GitHub's archive altered (export-ignore, export-subst) patched from their raw
+        blobs with Go's conversions applied."""
+        root = Path(tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir))
+        arch = Archive(root=root)
+        try:
+            tar_path = root / "archive.tar.gz"
+            what = f"archive of {self.display_name}@{commit[:12]}"
+            ex = await self._fetch_archive(tar_path, root / "files", commit, subdir, extras, what)
+            arch.files = ex.files
+            attrs = gitattributes.Attributes.from_files(ex.attributes)
+            if any(b"export-" in data for data in ex.attributes.values()):
+                await self._patch_export_attributes(arch, commit, subdir, attrs)
+            for extra in extras:
+                arch.extras[extra] = await self._extra(ex, extra, commit, attrs)
+            yield arch
+        finally:
+            arch.close()
+
+    async def _fetch_archive(
+        self,
+        tar_path: Path,
+        files_dir: Path,
+        commit: str,
+        subdir: str,
+        extras: Sequence[str],
+        what: str,
+    ) -> Extracted:
+        """Download and extract, retrying (bounded) a failed or corrupt download."""
+        policy = self.client.retry
+        for attempt in range(1, policy.attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(policy.delay(attempt - 1))
+                shutil.rmtree(files_dir, ignore_errors=True)
+            try:
+                await self.client.download(
+                    f"{self._base}/tarball/{commit}",
+                    tar_path,
+                    what=what,
+                    max_bytes=self.max_archive_bytes,
+                )
+
+                def extract() -> Extracted:
+                    with tar_path.open("rb") as fh:
+                        return extract_subdir(
+                            fh, files_dir, subdir, extras=extras, max_bytes=self.max_archive_bytes
+                        )
+
+                ex = await anyio.to_thread.run_sync(extract)
+            except (RateLimitedError, NotFoundError, GoneError):
+                raise
+            except ArchiveTooLargeError as exc:
+                raise GoneError(f"{what}: {exc}") from exc
+            except (UpstreamError, ArchiveFormatError) as exc:
+                if attempt == policy.attempts:
+                    if isinstance(exc, UpstreamError):
+                        raise
+                    raise UpstreamError(f"{what}: {exc}") from exc
+                log.warning("%s failed (attempt %d): %s", what, attempt, exc)
+                continue
+            tar_path.unlink(missing_ok=True)
+            return ex
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _extra(
+        self, ex: Extracted, path: str, commit: str, attrs: gitattributes.Attributes
+    ) -> bytes | None:
+        """The raw blob of an extra path: the archive's copy when no attribute can have
+        changed it, else (or when the archive left it out) the contents API."""
+        found = ex.extras.get(path)
+        if found is not None and not attrs.lookup(path):
+            local, _size = found
+            return await anyio.Path(local).read_bytes()  # type: ignore[no-any-return]
+        return await self.read_file(commit, path, max_size=self.max_archive_bytes)
+
+    async def _patch_export_attributes(
+        self, arch: Archive, commit: str, subdir: str, attrs: gitattributes.Attributes
+    ) -> None:
+        """Re-add export-ignore'd files and undo export-subst, from the tree and blobs."""
+        treeish = f"{commit}:{subdir}" if subdir else commit
+        tree = await self.client.get_json(
+            f"{self._base}/git/trees/{quote(treeish, safe='/:')}",
+            params={"recursive": "1"},
+            what=f"file list of {self.display_name}@{commit[:12]}",
+        )
+        if tree.get("truncated"):
+            raise UpstreamError(
+                f"{self.display_name}: the file list of {subdir or 'the repository'} is too "
+                "large for GitHub's tree API, and its .gitattributes uses export-ignore or "
+                "export-subst, so gosub cannot rebuild it exactly"
+            )
+        by_path = {f.path: i for i, f in enumerate(arch.files)}
+        prefix = subdir + "/" if subdir else ""
+        blob_dir = arch.root / "blobs"
+        blob_dir.mkdir(exist_ok=True)
+        for entry in tree.get("tree", []):
+            if entry.get("type") != "blob":
+                continue  # trees and submodules (gitlinks) are not files in the zip
+            rel = str(entry["path"])
+            full = prefix + rel
+            if not attrs.altered_by_github_archive(full):
+                continue
+            mode = str(entry.get("mode", ""))
+            if mode == "120000":
+                item = ArchiveFile(rel, "symlink", int(entry.get("size", 0)), None)
+            else:
+                raw = await self.client.get_raw(
+                    f"{self._base}/git/blobs/{entry['sha']}",
+                    params={},
+                    what=f"{self.display_name}/{full}@{commit[:12]}",
+                    max_size=self.max_archive_bytes,
+                )
+                try:
+                    data = gitattributes.convert_for_go_archive(
+                        raw, attrs.lookup(full), str(entry["sha"]), full
+                    )
+                except gitattributes.UnsupportedAttributeError as exc:
+                    raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
+                local = blob_dir / f"{len(by_path):08d}-{len(arch.files):08d}"
+                await anyio.Path(local).write_bytes(data)
+                item = ArchiveFile(rel, "file", len(data), local)
+            if rel in by_path:
+                arch.files[by_path[rel]] = item
+            else:
+                by_path[rel] = len(arch.files)
+                arch.files.append(item)
