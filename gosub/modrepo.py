@@ -1,0 +1,569 @@
+"""One Go module served from one repository: versions, queries, go.mod and zip.
+
+This is gosub's counterpart of cmd/go/internal/modfetch/coderepo.go (codeRepo) with the
+git specifics of cmd/go/internal/modfetch/codehost/git.go, generalised from Go's tag
+naming ``codeDir/vX.Y.Z`` to gosub's ``PREFIX + X.Y.Z + SUFFIX``. Where Go's direct mode
+would produce a version, gosub produces the same version, time, go.mod and zip file set;
+where Go refuses one, gosub refuses it with Go's reason.
+
+Not implemented (documented on the issue): retractions are not consulted when choosing
+the version of a query or a pseudo-version base (coderepo.go retractedVersions).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import anyio.to_thread
+
+from gosub import gomod, modzip, pseudo, semver
+from gosub import module as gomodule
+from gosub.cache import ProcessCache, StoredZip, ZipStore
+from gosub.config import GoproxyConfig
+from gosub.errors import BadRequestError, GoneError, NotFoundError
+from gosub.source import Commit, Source
+
+# cmd/go/internal/modfetch/codehost/codehost.go
+MAX_GO_MOD = 16 << 20
+MAX_LICENSE = 16 << 20
+
+
+@dataclass(frozen=True)
+class RevInfo:
+    """A resolved module version (the body of ``.info``)."""
+
+    version: str
+    time: datetime
+    commit: str
+    ref: str | None = None  # refs/tags/TAG when the version is a tag
+
+    def to_json(self, url: str, subdir: str) -> bytes:
+        """The ``.info`` JSON, as Go's own cache writes it (Version, Time, Origin)."""
+        origin: dict[str, str] = {"VCS": "git", "URL": url}
+        if subdir:
+            origin["Subdir"] = subdir
+        origin["Hash"] = self.commit
+        if self.ref:
+            origin["Ref"] = self.ref
+        body = {
+            "Version": self.version,
+            "Time": self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Origin": origin,
+        }
+        return json.dumps(body).encode() + b"\n"
+
+
+@dataclass(frozen=True)
+class _Found:
+    """findDir's answer: the module's directory at a commit and its go.mod, if any."""
+
+    dir: str
+    gomod: bytes | None
+
+
+class ModuleRepo:
+    """The module ``path`` served from ``config``'s repository through ``source``."""
+
+    def __init__(
+        self,
+        config: GoproxyConfig,
+        source: Source,
+        path: str,
+        *,
+        cache: ProcessCache,
+        zips: ZipStore,
+        repo_url: str,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.path = path
+        self.cache = cache
+        self.zips = zips
+        self.repo_url = repo_url
+        prefix, major, ok = gomodule.split_path_version(path)
+        if not ok:
+            raise BadRequestError(f"invalid module path {path!r}: malformed major-version suffix")
+        self.path_prefix = prefix
+        self.path_major = major
+        self.code_dir = config.directory
+        self._key = (config.identity, path)
+
+    # -- tags ↔ versions ------------------------------------------------------------
+
+    def _tag_to_version(self, tag: str) -> tuple[str, bool]:
+        """coderepo.go convert.tagToVersion: ``(version, tag is canonical)``; the version
+        is "" for tags that are not versions of this module's tag naming."""
+        trimmed = self.config.version_of_tag(tag)
+        if trimmed is None or pseudo.is_pseudo_version(trimmed):
+            return "", False
+        v = semver.canonical(trimmed)
+        if not v or not trimmed.startswith(v):
+            return "", False
+        return v, v == trimmed
+
+    def _version_tag(self, version: str) -> str:
+        """coderepo.go revToRev for a semver: the tag naming that version."""
+        v = version.removesuffix("+incompatible")
+        return self.config.tag_for(v[1:])
+
+    def _location(self, rel: str) -> str:
+        """A repository path for messages."""
+        return f"{self.config.repo_path}/{rel}" if rel else self.config.repo_path
+
+    # -- Versions -------------------------------------------------------------------
+
+    async def versions(self) -> list[str]:
+        """The ``@v/list`` versions: coderepo.go Versions + appendIncompatibleVersions."""
+        tags = await self.source.list_tags(self.config.tag_prefix)
+        listed: list[str] = []
+        incompatible: list[str] = []
+        for tag in tags:
+            v = self.config.version_of_tag(tag)
+            if v is None or v != semver.canonical(v) or pseudo.is_pseudo_version(v):
+                continue
+            if not gomodule.match_path_major(v, self.path_major):
+                if self.code_dir == "" and self.path_major == "" and semver.major(v) > "v1":
+                    incompatible.append(v)
+                continue
+            listed.append(v)
+        listed = semver.sort(listed)
+        incompatible = semver.sort(incompatible)
+        if not incompatible or self.path_major:
+            return listed
+
+        async def has_go_mod(v: str) -> bool:
+            commit = await self._tag_commit(v)
+            return await self._read(commit, "go.mod", MAX_GO_MOD) is not None
+
+        if listed and await has_go_mod(listed[-1]):
+            return listed
+        last_major = ""
+        last_has = False
+        for i, v in enumerate(incompatible):
+            major = semver.major(v)
+            if major != last_major:
+                same = [w for w in incompatible[i:] if semver.major(w) == major]
+                last_major = major
+                last_has = await has_go_mod(same[-1])
+            if not last_has:
+                listed.append(v + "+incompatible")
+        return listed
+
+    # -- Stat -----------------------------------------------------------------------
+
+    async def stat(self, query: str) -> RevInfo:
+        """The version a query resolves to, as cmd/go's codeRepo.Stat.
+
+        Canonical versions and pseudo-versions are immutable and remembered; other
+        queries (branches, hashes, tag names) are resolved afresh each time.
+        """
+        if query == "latest":
+            return await self.latest()
+        canonical = _canonical_version(query)
+        if canonical and canonical == query:
+            return await self.cache.once(
+                ("info", *self._key, query), lambda: self._stat_uncached(query)
+            )
+        return await self._stat_uncached(query)
+
+    async def _stat_uncached(self, query: str) -> RevInfo:
+        rev = query
+        if semver.is_valid(query):
+            if pseudo.is_pseudo_version(query):
+                rev = pseudo.pseudo_version_rev(query)
+            else:
+                rev = "refs/tags/" + self._version_tag(query)
+        elif query.startswith("-") or "\x00" in query:
+            raise NotFoundError(f"{self.path}@{query}: invalid version")
+        try:
+            commit = await self.source.resolve(rev)
+        except NotFoundError:
+            if semver.is_valid(query) and not pseudo.is_pseudo_version(query):
+                raise NotFoundError(
+                    f"{self.path}@{query}: unknown revision: no tag "
+                    f"{self._version_tag(query)!r} in {self.config.repo_path}"
+                ) from None
+            raise NotFoundError(
+                f"{self.path}@{query}: unknown revision {query} in {self.config.repo_path}"
+            ) from None
+        return await self._convert(commit, query, rev)
+
+    async def latest(self) -> RevInfo:
+        """``@latest``: the highest release, else the highest pre-release, else the
+        default branch head as Go's direct mode converts it."""
+        versions = await self.versions()
+        releases = [v for v in versions if not semver.prerelease(v)]
+        pick = releases or versions
+        if pick:
+            return await self.stat(pick[-1])
+        commit = await self.source.resolve("HEAD")
+        return await self._convert(commit, "", "HEAD")
+
+    async def _tag_commit(self, version: str) -> str:
+        tag = self._version_tag(version)
+        commit = await self.source.resolve("refs/tags/" + tag)
+        return commit.sha
+
+    async def _read(self, commit: str, rel: str, max_size: int) -> bytes | None:
+        return await self.source.read_file(commit, rel, max_size=max_size)
+
+    async def _tags_on(self, commit: str) -> list[str]:
+        tags = await self.source.tag_commits(self.config.tag_prefix)
+        return sorted(t for t, sha in tags.items() if sha == commit)
+
+    async def _convert(self, info: Commit, stat_vers: str, rev: str) -> RevInfo:
+        """coderepo.go convert: turn a commit into this module's version."""
+        incompatible_ok: dict[str, bool] = {}
+
+        async def can_use_incompatible(v: str) -> bool:
+            if self.code_dir or self.path_major:
+                return False
+            if "" not in incompatible_ok:
+                incompatible_ok[""] = await self._read(info.sha, "go.mod", MAX_GO_MOD) is None
+            if not incompatible_ok[""]:
+                return False
+            if v and not stat_vers.endswith("+incompatible"):
+                major = semver.major(v)
+                if major not in incompatible_ok:
+                    incompatible_ok[major] = (
+                        await self._read(info.sha, f"{major}/go.mod", MAX_GO_MOD) is None
+                    )
+                if not incompatible_ok[major]:
+                    return False
+            return True
+
+        async def check_canonical(v: str, ref: str | None) -> RevInfo:
+            await self._find_dir(info.sha, v)
+            if v == stat_vers.removesuffix("+incompatible"):
+                v = stat_vers
+            base = v.removesuffix("+incompatible")
+            err: str | None = None
+            if not gomodule.match_path_major(base, self.path_major):
+                if await can_use_incompatible(base):
+                    v = base + "+incompatible"
+                elif self.path_major:
+                    err = "module path includes a major version suffix, so major version must match"
+                else:
+                    err = (
+                        "module contains a go.mod file, so module path must match major "
+                        f"version ({posixpath.join(self.path_prefix, semver.major(v))!r})"
+                    )
+            elif v.endswith("+incompatible"):
+                err = (
+                    f"+incompatible suffix not allowed: major version {semver.major(v)} "
+                    "is compatible"
+                )
+            if stat_vers and stat_vers == _canonical_version(stat_vers):
+                stat_base = stat_vers.removesuffix("+incompatible")
+                if stat_base != base:
+                    raise NotFoundError(
+                        f"{self.path}@{stat_vers}: resolves to version {v} "
+                        f"({stat_base} is not a tag)"
+                    )
+            if err:
+                raise GoneError(f"{self.path}@{v}: invalid version: {err}")
+            return RevInfo(version=v, time=info.time, commit=info.sha, ref=ref)
+
+        if pseudo.is_pseudo_version(stat_vers):
+            result = await check_canonical(stat_vers, None)
+            await self._validate_pseudo(info, stat_vers)
+            return result
+
+        # A canonical tag asked for by its version: use it directly.
+        if rev.startswith("refs/tags/"):
+            tag = rev[len("refs/tags/") :]
+            v, is_canonical = self._tag_to_version(tag)
+            if is_canonical:
+                return await check_canonical(v, rev)
+
+        tags_on = await self._tags_on(info.sha)
+        # A raw tag name was asked for (git.go statLocal sets info.Version to it).
+        if stat_vers in tags_on:
+            v, is_canonical = self._tag_to_version(stat_vers)
+            if is_canonical:
+                return await check_canonical(v, "refs/tags/" + stat_vers)
+        highest = ""
+        highest_tag = ""
+        pseudo_base = ""
+        for tag in tags_on:
+            v, is_canonical = self._tag_to_version(tag)
+            if stat_vers and v and semver.compare(v, stat_vers) == 0:
+                if is_canonical:
+                    return await check_canonical(v, "refs/tags/" + tag)
+                pseudo_base = v
+            if (
+                is_canonical
+                and semver.compare(highest, v) < 0
+                and (
+                    gomodule.match_path_major(v, self.path_major)
+                    or await can_use_incompatible(v)
+                )
+            ):
+                highest, highest_tag = v, tag
+        if highest:
+            return await check_canonical(highest, "refs/tags/" + highest_tag)
+
+        if not pseudo_base:
+            pseudo_base = await self._recent_tag(info.sha, can_use_incompatible)
+        version = pseudo.pseudo_version(
+            pseudo.pseudo_major(self.path_major), pseudo_base, info.time, info.sha[:12]
+        )
+        return await check_canonical(version, None)
+
+    async def _recent_tag(self, commit: str, can_use_incompatible: Callable[[str], Any]) -> str:
+        """git.go RecentTag: the highest allowed version tag merged into ``commit``."""
+        tags = await self.source.list_tags(self.config.tag_prefix)
+        candidates: list[tuple[str, str]] = []
+        for tag in tags:
+            v, _ = self._tag_to_version(tag)
+            if not v:
+                continue
+            if not gomodule.match_path_major(v, self.path_major) and not await can_use_incompatible(
+                v
+            ):
+                continue
+            candidates.append((v, tag))
+        # Highest first; the first ancestor found is the answer.
+        candidates.sort(key=lambda vt: functools.cmp_to_key(semver.compare)(vt[0]), reverse=True)
+        for v, tag in candidates:
+            if await self.source.is_ancestor("refs/tags/" + tag, commit):
+                return v
+        return ""
+
+    async def _validate_pseudo(self, info: Commit, version: str) -> None:
+        """coderepo.go validatePseudoVersion: the pseudo-version must name this commit,
+        its time, and a base tag that precedes it."""
+        rev = pseudo.pseudo_version_rev(version)
+        short = info.sha[:12]
+        bad = f"{self.path}@{version}: invalid pseudo-version: "
+        if rev != short:
+            if rev.startswith(short):
+                raise NotFoundError(bad + f"revision is longer than canonical (expected {short})")
+            if short.startswith(rev):
+                raise NotFoundError(bad + f"revision is shorter than canonical (expected {short})")
+            raise NotFoundError(bad + f"does not match short name of revision (expected {short})")
+        t = pseudo.pseudo_version_time(version)
+        if t != info.time.replace(microsecond=0):
+            expected = info.time.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+            raise NotFoundError(bad + f"does not match version-control timestamp (expected {expected})")
+        base = pseudo.pseudo_version_base(version.removesuffix("+incompatible"))
+        if not base:
+            if self.path_major == "" and semver.major(version) == "v1":
+                raise NotFoundError(bad + "major version without preceding tag must be v0, not v1")
+            return
+        for tag in await self._tags_on(info.sha):
+            if self.config.version_of_tag(tag) == base:
+                raise NotFoundError(
+                    bad + f"tag ({tag}) found on revision {rev} is already canonical, so should "
+                    "not be replaced with a pseudo-version derived from that tag"
+                )
+        last_tag = ""
+        for tag in await self.source.list_tags(self.config.tag_prefix):
+            v = self.config.version_of_tag(tag)
+            if v and semver.is_valid(v) and semver.compare(v, base) == 0:
+                last_tag = tag
+                if await self.source.is_ancestor("refs/tags/" + tag, info.sha):
+                    return
+        if not last_tag:
+            raise NotFoundError(bad + f"preceding tag ({base}) not found")
+        raise NotFoundError(bad + f"revision {rev} is not a descendent of preceding tag ({last_tag})")
+
+    # -- findDir, GoMod ---------------------------------------------------------------
+
+    async def _find_dir(self, commit: str, version: str) -> _Found:
+        """coderepo.go findDir: where the module lives at ``commit`` and its go.mod."""
+        return await self.cache.once(
+            ("dir", *self._key, commit), lambda: self._find_dir_uncached(commit, version)
+        )
+
+    async def _find_dir_uncached(self, commit: str, version: str) -> _Found:
+        file1 = posixpath.join(self.code_dir, "go.mod")
+        gomod1 = await self._read(commit, file1, MAX_GO_MOD)
+        mpath1 = gomod.module_path(gomod1) if gomod1 is not None else ""
+        found1 = gomod1 is not None and (
+            _is_major(mpath1, self.path_major)
+            or (self.path_major == "" and mpath1.startswith("gopkg.in/"))
+        )
+        at = f"at revision {commit[:12]}"
+        file2 = ""
+        if self.path_major and not self.path_major.startswith("."):
+            dir2 = posixpath.join(self.code_dir, self.path_major[1:])
+            file2 = posixpath.join(dir2, "go.mod")
+            gomod2 = await self._read(commit, file2, MAX_GO_MOD)
+            mpath2 = gomod.module_path(gomod2) if gomod2 is not None else ""
+            found2 = gomod2 is not None and _is_major(mpath2, self.path_major)
+            if found1 and found2:
+                raise GoneError(
+                    f"{self.path}@{version}: {self._location(file1)} and "
+                    f"{self._location(file2)} both declare ...{self.path_major} module "
+                    f"paths {at}"
+                )
+            if found2:
+                return _Found(dir2, gomod2)
+            if gomod2 is not None:
+                if not mpath2:
+                    raise GoneError(
+                        f"{self.path}@{version}: {self._location(file2)} is missing its "
+                        f"module path {at}"
+                    )
+                raise GoneError(
+                    f"{self.path}@{version}: {self._location(file2)} has non-...{self.path_major}"
+                    f" module path {mpath2!r} {at}"
+                )
+        if found1:
+            return _Found(self.code_dir, gomod1)
+        if gomod1 is not None:
+            suffix = f" (and ...{self.path_major}/go.mod does not exist)" if file2 else ""
+            where = f"{self.path}@{version}: {self._location(file1)}"
+            if not mpath1:
+                raise GoneError(f"{where} is missing its module path{suffix} {at}")
+            if self.path_major:
+                raise GoneError(
+                    f"{where} has non-...{self.path_major} module path {mpath1!r}{suffix} {at}"
+                )
+            if not gomodule.split_path_version(mpath1)[2]:
+                raise GoneError(f"{where} has malformed module path {mpath1!r}{suffix} {at}")
+            raise GoneError(
+                f"{where} has post-{semver.major(version)} module path {mpath1!r}{suffix} {at}; "
+                f"request {mpath1} instead"
+            )
+        if self.code_dir == "" and (self.path_major == "" or self.path_major.startswith(".")):
+            return _Found("", None)
+        missing = self._location(file1)
+        if file2:
+            raise GoneError(
+                f"{self.path}@{version}: missing {missing} and ...{self.path_major}/go.mod {at}"
+            )
+        raise GoneError(
+            f"{self.path}@{version}: missing {missing} {at}: Go requires a go.mod in a "
+            "module that is not at the repository root"
+        )
+
+    async def go_mod(self, version: str) -> bytes:
+        """The ``.mod`` body: the raw go.mod, or what Go synthesises without one
+        (coderepo.go GoMod, LegacyGoMod)."""
+        info = await self._canonical_info(version)
+        found = await self._find_dir(info.commit, version)
+        if found.gomod is not None:
+            return found.gomod
+        return gomod.legacy_go_mod(self.path)
+
+    async def _canonical_info(self, version: str) -> RevInfo:
+        if not version or _canonical_version(version) != version:
+            raise NotFoundError(
+                f"{self.path}@{version}: version is not canonical (.mod and .zip need a "
+                "canonical version such as v1.2.3; use .info to resolve other queries)"
+            )
+        return await self.stat(version)
+
+    # -- Zip ------------------------------------------------------------------------
+
+    async def zip(self, version: str) -> StoredZip:
+        """The module zip for ``version`` (coderepo.go Zip + x/mod/zip Create), built
+        once and kept in the zip store."""
+        key = ("zip", *self._key, version)
+        stored = self.zips.get(key)
+        if stored is not None:
+            return stored
+        return await self.cache.once(key, lambda: self._build_zip(key, version), remember=False)
+
+    async def _build_zip(self, key: tuple[Any, ...], version: str) -> StoredZip:
+        stored = self.zips.get(key)
+        if stored is not None:
+            return stored
+        info = await self._canonical_info(version)
+        found = await self._find_dir(info.commit, version)
+        subdir = found.dir
+        extras = ["LICENSE"] if subdir else []
+        async with self.source.archive(info.commit, subdir, extras=extras) as arch:
+            files: list[modzip.File] = []
+            have_license = False
+            for f in arch.files:
+                local = f.local
+                files.append(
+                    modzip.File(
+                        path=f.path,
+                        kind=f.kind,
+                        size=f.size,
+                        open=_opener(local),
+                    )
+                )
+                if f.path == "LICENSE":
+                    have_license = True
+            if not have_license and subdir:
+                data = arch.extras.get("LICENSE")
+                if data is not None:
+                    if len(data) > MAX_LICENSE:
+                        raise GoneError(
+                            f"{self.path}@{version}: the repository's LICENSE is larger than "
+                            f"{MAX_LICENSE} bytes"
+                        )
+                    lic = arch.root / "root-LICENSE"
+                    await anyio.Path(lic).write_bytes(data)
+                    files.append(modzip.File("LICENSE", "file", len(data), _opener(lic)))
+            temp = self.zips.new_temp()
+            try:
+                digest = await anyio.to_thread.run_sync(
+                    _write_zip, temp, self.path, version, files
+                )
+            except modzip.ZipError as exc:
+                temp.unlink(missing_ok=True)
+                raise GoneError(f"{self.path}@{version}: {exc}") from exc
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+        return self.zips.add(key, temp, digest)
+
+
+def _opener(local: Path | None) -> Callable[[], IO[bytes]]:
+    def open_() -> IO[bytes]:
+        if local is None:
+            raise OSError("no content for a non-regular file")
+        return local.open("rb")
+
+    return open_
+
+
+def _write_zip(dest: Path, path: str, version: str, files: list[modzip.File]) -> str:
+    """Write the zip (in a worker thread) and return its SHA-256, used as ETag."""
+    with dest.open("w+b") as out:
+        modzip.create(out, path, version, files)
+        out.flush()
+        out.seek(0)
+        h = hashlib.sha256()
+        while chunk := out.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _canonical_version(v: str) -> str:
+    """x/mod/module CanonicalVersion: semver.Canonical, keeping ``+incompatible``."""
+    cv = semver.canonical(v)
+    if semver.build(v) == "+incompatible":
+        cv += "+incompatible"
+    return cv
+
+
+def _is_major(mpath: str, path_major: str) -> bool:
+    """coderepo.go isMajor: whether a declared module path fits the requested major."""
+    if not mpath:
+        return False
+    _, mpath_major, ok = gomodule.split_path_version(mpath)
+    if not ok:
+        return False
+    if not path_major:
+        return gomodule.path_major_prefix(mpath_major) in ("", "v0", "v1")
+    if not mpath_major:
+        return False
+    return path_major[1:] == mpath_major[1:]
+
+
+__all__ = ["ModuleRepo", "RevInfo"]
