@@ -1,0 +1,315 @@
+"""``goproxy(base, config)``: the GOPROXY protocol for one module, as an ASGI app.
+
+Serves, under ``base``: ``MODULE/@v/list``, ``MODULE/@v/VERSION.info|.mod|.zip`` and
+``MODULE/@latest`` (paths and versions in Go's ``!x`` case encoding). Everything else
+goes to ``fallback`` (another ASGI app) or gets a 404 saying why. This module only routes
+and translates errors; the Go rules live in :mod:`gosub.modrepo`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gosub import module as gomodule
+from gosub import pseudo, semver
+from gosub.cache import ProcessCache, StoredZip, ZipStore
+from gosub.config import GoproxyConfig
+from gosub.errors import BadRequestError, GosubError, NotFoundError, RateLimitedError
+from gosub.github import DEFAULT_API_URL, GitHubClient, GitHubSource, RetryPolicy
+from gosub.modrepo import ModuleRepo
+
+log = logging.getLogger("gosub")
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=60"
+NOT_FOUND_CACHE = "public, max-age=60"
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass
+class Shared:
+    """Process-wide state several apps may share: the GitHub client and the caches."""
+
+    client: GitHubClient
+    cache: ProcessCache
+    zips: ZipStore
+
+
+def github_settings(env: Mapping[str, str] | None) -> tuple[str | None, str | None]:
+    """``(token, api_url)`` from ``env`` (default ``os.environ``; ``{}`` disables)."""
+    env = os.environ if env is None else env
+    token = env.get("GITHUB_TOKEN") or None
+    api_url = env.get("GITHUB_API_URL") or None
+    return token, api_url
+
+
+def make_shared(
+    env: Mapping[str, str] | None = None,
+    *,
+    api_url: str | None = None,
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+    zip_dir: str | None = None,
+    max_zip_bytes: int = 2 << 30,
+) -> Shared:
+    """Build the shared client and caches from ``env`` (GITHUB_TOKEN, GITHUB_API_URL)."""
+    token, env_api = github_settings(env)
+    client = GitHubClient(
+        api_url=api_url or env_api or DEFAULT_API_URL, token=token, timeout=timeout, retry=retry
+    )
+    return Shared(client, ProcessCache(), ZipStore(zip_dir, max_bytes=max_zip_bytes))
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _respond(
+    request: Request, body: bytes, media_type: str, cache_control: str, status: int = 200
+) -> Response:
+    etag = _etag(body)
+    headers = {"Cache-Control": cache_control, "ETag": etag}
+    if status == 200 and etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", status_code=status, media_type=media_type, headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def error_response(exc: GosubError) -> Response:
+    """A text/plain error the go command shows to its user."""
+    headers: dict[str, str] = {}
+    if exc.status in (404, 410):
+        headers["Cache-Control"] = NOT_FOUND_CACHE
+    else:
+        headers["Cache-Control"] = "no-store"
+    if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    body = exc.message
+    if exc.status in (404, 410) and not body.startswith("not found"):
+        body = "not found: " + body
+    return Response(body + "\n", status_code=exc.status, media_type=TEXT, headers=headers)
+
+
+def _zip_response(request: Request, stored: StoredZip, handle: Any) -> Response:
+    etag = '"' + stored.sha256[:32] + '"'
+    headers = {
+        "Cache-Control": IMMUTABLE,
+        "ETag": etag,
+        "Content-Length": str(stored.size),
+    }
+    if etag in request.headers.get("if-none-match", "") or request.method == "HEAD":
+        handle.close()
+        status = 304 if request.method != "HEAD" else 200
+        if status == 304:
+            headers.pop("Content-Length")
+        return Response(b"", status_code=status, media_type="application/zip", headers=headers)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await anyio.to_thread.run_sync(handle.read, 1 << 20):
+                yield chunk
+        finally:
+            handle.close()
+
+    return StreamingResponse(chunks(), media_type="application/zip", headers=headers)
+
+
+class GoproxyApp:
+    """The ASGI app :func:`goproxy` returns."""
+
+    def __init__(
+        self,
+        base: str,
+        config: GoproxyConfig,
+        shared: Shared,
+        *,
+        fallback: ASGIApp | None = None,
+        owns_shared: bool = False,
+    ) -> None:
+        self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        self.config = config
+        self.shared = shared
+        self.fallback = fallback
+        self._owns = owns_shared
+        self.source = GitHubSource(shared.client, config.owner, config.repo)
+        self.repo_url = f"https://{config.host}/{config.owner}/{config.repo}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            if self.fallback is not None:
+                await self.fallback(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        path: str = scope.get("path", "")
+        if not path.startswith(self.base):
+            await self._not_ours(scope, receive, send, f"{path} is outside {self.base}")
+            return
+        response = await self.handle(request, path[len(self.base) :])
+        if isinstance(response, str):
+            await self._not_ours(scope, receive, send, response)
+            return
+        await response(scope, receive, send)
+
+    async def _not_ours(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
+        if self.fallback is not None:
+            await self.fallback(scope, receive, send)
+            return
+        resp = Response(
+            f"not found: {why}; this server is a Go module proxy for "
+            f"{self.config.module or self.config.repo_path} (GOPROXY=<this URL>{self.base})\n",
+            status_code=404,
+            media_type=TEXT,
+            headers={"Cache-Control": NOT_FOUND_CACHE},
+        )
+        await resp(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        """Release the client and spool directory if this app created them."""
+        if self._owns:
+            await self.shared.client.aclose()
+            self.shared.zips.close()
+
+    async def handle(self, request: Request, rest: str) -> Response | str:
+        """Answer one proxy request (``rest`` is the path below ``base``), or say why
+        it is not a request for this module."""
+        if "/@v/" in rest:
+            escaped, _, file = rest.partition("/@v/")
+        elif rest.endswith("/@latest"):
+            escaped, file = rest[: -len("/@latest")], "@latest"
+        else:
+            return f"{rest!r} is not a Go module proxy request"
+        try:
+            path = gomodule.unescape_path(escaped)
+        except ValueError as exc:
+            return error_response(
+                BadRequestError(
+                    f"bad module path {escaped!r} in the request: {exc} (module paths use "
+                    "Go's case encoding: '!x' for 'X')"
+                )
+            )
+        if self.config.module is not None and path != self.config.module:
+            return f"module {path} is not served here (only {self.config.module})"
+        if request.method not in ("GET", "HEAD"):
+            return Response(
+                "method not allowed: a Go module proxy answers GET and HEAD\n",
+                status_code=405,
+                media_type=TEXT,
+                headers={"Allow": "GET, HEAD"},
+            )
+        try:
+            return await self._serve(request, path, file)
+        except GosubError as exc:
+            log.info("%s %s: %d %s", request.method, request.url.path, exc.status, exc.message)
+            return error_response(exc)
+        except Exception:
+            log.exception("internal error serving %s", request.url.path)
+            return Response(
+                "internal error in gosub; the server log has the details\n",
+                status_code=500,
+                media_type=TEXT,
+                headers={"Cache-Control": "no-store"},
+            )
+
+    def repo_for(self, path: str) -> ModuleRepo:
+        """The module repository serving module ``path``."""
+        return ModuleRepo(
+            self.config,
+            self.source,
+            path,
+            cache=self.shared.cache,
+            zips=self.shared.zips,
+            repo_url=self.repo_url,
+        )
+
+    async def _serve(self, request: Request, path: str, file: str) -> Response:
+        repo = self.repo_for(path)
+        if file == "list":
+            versions = await repo.versions()
+            body = "".join(v + "\n" for v in versions).encode()
+            return _respond(request, body, TEXT, SHORT)
+        if file == "@latest":
+            info = await repo.latest()
+            return _respond(
+                request, info.to_json(self.repo_url, repo.code_dir), "application/json", SHORT
+            )
+        escaped, dot, ext = file.rpartition(".")
+        if not dot or ext not in ("info", "mod", "zip") or "/" in escaped:
+            raise NotFoundError(
+                f"unknown proxy request {file!r}: expected list, VERSION.info, VERSION.mod "
+                "or VERSION.zip"
+            )
+        try:
+            version = gomodule.unescape_version(escaped)
+        except ValueError as exc:
+            raise BadRequestError(f"bad version {escaped!r} in the request: {exc}") from exc
+        if ext == "info":
+            info = await repo.stat(version)
+            stable = version == info.version and (
+                semver.canonical(version) != "" or pseudo.is_pseudo_version(version)
+            )
+            return _respond(
+                request,
+                info.to_json(self.repo_url, repo.code_dir),
+                "application/json",
+                IMMUTABLE if stable else SHORT,
+            )
+        if ext == "mod":
+            data = await repo.go_mod(version)
+            return _respond(request, data, TEXT, IMMUTABLE)
+        stored = await repo.zip(version)
+        handle = await anyio.to_thread.run_sync(open, stored.path, "rb")
+        return _zip_response(request, stored, handle)
+
+
+def goproxy(
+    base: str,
+    config: GoproxyConfig,
+    *,
+    env: Mapping[str, str] | None = None,
+    fallback: ASGIApp | None = None,
+    shared: Shared | None = None,
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+) -> GoproxyApp:
+    """An ASGI app serving the GOPROXY protocol for ``config``'s module under ``base``.
+
+    ``env`` is read for ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default ``os.environ``;
+    pass ``{}`` to ignore the environment). Requests outside ``base`` or for another
+    module go to ``fallback`` when given, else get a 404 that says why. ``shared`` lets
+    several apps share one GitHub client and cache.
+    """
+    owns = shared is None
+    if shared is None:
+        _token, env_api = github_settings(env)
+        api_url = env_api
+        if api_url is None and config.host != "github.com":
+            # GitHub Enterprise Server serves its REST API under /api/v3.
+            api_url = f"https://{config.host}/api/v3"
+        shared = make_shared(env, api_url=api_url, timeout=timeout, retry=retry)
+    return GoproxyApp(base, config, shared, fallback=fallback, owns_shared=owns)
