@@ -1,0 +1,198 @@
+"""Upstream failures a real server cannot easily produce, mocked with respx: retries,
+timeouts, rate limits, 404s and truncated archives. Each goes through the ASGI app, so
+the status, headers and message a go user would see are checked too."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+
+from gosub import GoproxyConfig, goproxy
+from gosub.github import RetryPolicy
+from gosub.proxy import GoproxyApp
+
+API = "https://api.github.com"
+REPO = f"{API}/repos/acme/lib"
+SHA = "a" * 40
+BASE = "http://gosub.test/go/example.com/lib/@v/"
+COMMIT = [{"sha": SHA, "commit": {"committer": {"date": "2024-01-02T03:04:05Z"}}}]
+GO_MOD = b"module example.com/lib\n"
+
+
+def _tarball(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        top = tarfile.TarInfo("acme-lib-aaaaaaa")
+        top.type = tarfile.DIRTYPE
+        tf.addfile(top)
+        for name, data in files.items():
+            ti = tarfile.TarInfo(f"acme-lib-aaaaaaa/{name}")
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    return gzip.compress(buf.getvalue())
+
+
+@pytest.fixture
+def app() -> Iterator[GoproxyApp]:
+    config = GoproxyConfig(url="https://github.com/acme/lib", module="example.com/lib")
+    yield goproxy(
+        "/go", config, env={}, retry=RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02),
+        timeout=0.5,
+    )
+
+
+def _client(app: GoproxyApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gosub.test")
+
+
+def _mock_version(mock: respx.MockRouter) -> None:
+    mock.get(f"{REPO}/commits", params={"sha": "refs/tags/v1.0.0"}).respond(json=COMMIT)
+    mock.get(f"{REPO}/contents/go.mod", params={"ref": SHA}).respond(content=GO_MOD)
+
+
+async def test_transient_5xx_is_retried(app: GoproxyApp) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get(f"{REPO}/git/matching-refs/tags/v")
+        route.side_effect = [
+            httpx.Response(502),
+            httpx.Response(503),
+            httpx.Response(200, json=[{"ref": "refs/tags/v1.0.0", "object": {"sha": SHA, "type": "commit"}}]),
+        ]
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert r.status_code == 200 and r.text == "v1.0.0\n"
+        assert route.call_count == 3
+
+
+async def test_persistent_5xx_is_502_with_reason(app: GoproxyApp) -> None:
+    with respx.mock as mock:
+        route = mock.get(f"{REPO}/git/matching-refs/tags/v").respond(
+            500, json={"message": "Server Error"}
+        )
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert route.call_count == 3  # bounded
+        assert r.status_code == 502
+        assert "500" in r.text and "Server Error" in r.text
+        assert r.headers["cache-control"] == "no-store"
+
+
+async def test_timeout_is_504(app: GoproxyApp) -> None:
+    with respx.mock as mock:
+        mock.get(f"{REPO}/git/matching-refs/tags/v").mock(side_effect=httpx.ReadTimeout("slow"))
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert r.status_code == 504
+        assert "did not answer in time" in r.text
+
+
+async def test_rate_limit_is_429_with_retry_after_and_advice(app: GoproxyApp) -> None:
+    with respx.mock as mock:
+        route = mock.get(f"{REPO}/git/matching-refs/tags/v").respond(
+            403,
+            json={"message": "API rate limit exceeded for 1.2.3.4."},
+            headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"},
+        )
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert route.call_count == 1  # never hammer a rate-limited API
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) > 0
+        assert "GITHUB_TOKEN" in r.text
+
+
+async def test_secondary_rate_limit_429_retry_after(app: GoproxyApp) -> None:
+    with respx.mock as mock:
+        mock.get(f"{REPO}/git/matching-refs/tags/v").respond(
+            429, json={"message": "You have exceeded a secondary rate limit"},
+            headers={"retry-after": "60"},
+        )
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert r.status_code == 429 and r.headers["retry-after"] == "60"
+
+
+async def test_missing_repository_is_404(app: GoproxyApp) -> None:
+    with respx.mock as mock:
+        mock.get(f"{REPO}/git/matching-refs/tags/v").respond(404, json={"message": "Not Found"})
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert r.status_code == 404
+        assert r.text.startswith("not found:") and "github.com" in r.text
+
+
+async def test_bad_token_is_reported_without_echoing_it() -> None:
+    config = GoproxyConfig(url="https://github.com/acme/lib")
+    app = goproxy("/go", config, env={"GITHUB_TOKEN": "ghp_secret123"})
+    with respx.mock as mock:
+        route = mock.get(f"{REPO}/git/matching-refs/tags/v").respond(
+            401, json={"message": "Bad credentials"}
+        )
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+        assert route.calls[0].request.headers["authorization"] == "Bearer ghp_secret123"
+        assert r.status_code == 502
+        assert "GITHUB_TOKEN" in r.text and "ghp_secret123" not in r.text
+
+
+async def test_truncated_archive_is_retried_then_reported_never_partial(app: GoproxyApp) -> None:
+    full = _tarball({"go.mod": GO_MOD, "a.go": b"package lib\n" * 1000})
+    with respx.mock as mock:
+        _mock_version(mock)
+        mock.get(f"{REPO}/tarball/{SHA}").respond(
+            302, headers={"location": "https://codeload.github.com/acme/lib/legacy.tar.gz/" + SHA}
+        )
+        dl = mock.get("https://codeload.github.com/acme/lib/legacy.tar.gz/" + SHA).respond(
+            200, content=full[: len(full) // 2]
+        )
+        async with _client(app) as c:
+            r = await c.get(BASE + "v1.0.0.zip")
+        assert dl.call_count == 3
+        assert r.status_code == 502
+        assert "truncated" in r.text or "corrupt" in r.text
+        assert r.headers["content-type"].startswith("text/plain")
+
+
+async def test_archive_then_success_serves_complete_zip(app: GoproxyApp) -> None:
+    full = _tarball({"go.mod": GO_MOD, "a.go": b"package lib\n"})
+    with respx.mock as mock:
+        _mock_version(mock)
+        mock.get(f"{REPO}/tarball/{SHA}").respond(
+            302, headers={"location": "https://codeload.github.com/acme/lib/legacy.tar.gz/" + SHA}
+        )
+        mock.get("https://codeload.github.com/acme/lib/legacy.tar.gz/" + SHA).mock(
+            side_effect=[httpx.ReadError("connection reset"), httpx.Response(200, content=full)]
+        )
+        async with _client(app) as c:
+            r = await c.get(BASE + "v1.0.0.zip")
+        assert r.status_code == 200
+        import zipfile
+
+        names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+        assert sorted(names) == ["example.com/lib@v1.0.0/a.go", "example.com/lib@v1.0.0/go.mod"]
+
+
+async def test_invalid_file_name_fails_the_version_with_reason(app: GoproxyApp) -> None:
+    bad = _tarball({"go.mod": GO_MOD, "it's.go": b"package lib\n"})
+    with respx.mock as mock:
+        _mock_version(mock)
+        mock.get(f"{REPO}/tarball/{SHA}").respond(200, content=bad)
+        async with _client(app) as c:
+            r = await c.get(BASE + "v1.0.0.zip")
+        assert r.status_code == 410
+        assert "it's.go" in r.text
+
+
+async def test_no_traceback_on_unexpected_json(app: GoproxyApp) -> None:
+    with respx.mock as mock:
+        mock.get(f"{REPO}/commits", params={"sha": "refs/tags/v1.0.0"}).respond(json=[{"x": 1}])
+        async with _client(app) as c:
+            r = await c.get(BASE + "v1.0.0.info")
+        assert r.status_code == 502
+        assert "Traceback" not in r.text
