@@ -245,7 +245,9 @@ class GitHubClient:
                 raise UpstreamError(f"{self.host} sent a pagination link to another host")
             resp = await self._send(nxt[len(self.api_url) :], what=what)
 
-    async def get_raw(self, path: str, *, params: Mapping[str, str], what: str, max_size: int) -> bytes:
+    async def get_raw(
+        self, path: str, *, params: Mapping[str, str], what: str, max_size: int
+    ) -> bytes:
         """GET raw bytes (the raw media type), refusing more than ``max_size``."""
         resp = await self._send(path, params=params, accept=_RAW, what=what)
         if len(resp.content) > max_size:
@@ -353,9 +355,7 @@ class GitHubSource:
 
     async def _matching_refs(self, prefix: str) -> list[dict[str, Any]]:
         path = f"{self._base}/git/matching-refs/tags/{quote(prefix, safe='/')}"
-        data = await self.client.get_json_revalidated(
-            path, what=f"tags of {self.display_name}"
-        )
+        data = await self.client.get_json_revalidated(path, what=f"tags of {self.display_name}")
         if not isinstance(data, list):
             raise UpstreamError(f"unexpected answer listing tags of {self.display_name}")
         return [
@@ -539,6 +539,7 @@ class GitHubSource:
         prefix = subdir + "/" if subdir else ""
         blob_dir = arch.root / "blobs"
         blob_dir.mkdir(exist_ok=True)
+        patched = 0
         for entry in tree.get("tree", []):
             if entry.get("type") != "blob":
                 continue  # trees and submodules (gitlinks) are not files in the zip
@@ -562,7 +563,8 @@ class GitHubSource:
                     )
                 except gitattributes.UnsupportedAttributeError as exc:
                     raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
-                local = blob_dir / f"{len(by_path):08d}-{len(arch.files):08d}"
+                patched += 1
+                local = blob_dir / f"{patched:08d}"
                 await anyio.Path(local).write_bytes(data)
                 item = ArchiveFile(rel, "file", len(data), local)
             if rel in by_path:
