@@ -157,6 +157,11 @@ class GoproxyApp:
             return
         request = Request(scope, receive)
         path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")
+        if not path.startswith(self.base) and root and path.startswith(root):
+            # Mounted (Starlette's Mount keeps the full path and sets root_path): the
+            # base may be given relative to the mount point.
+            path = path[len(root) :] or "/"
         if not path.startswith(self.base):
             await self._not_ours(scope, receive, send, f"{path} is outside {self.base}")
             return

@@ -15,10 +15,9 @@ from starlette.types import ASGIApp
 from gosub.github import RetryPolicy
 from gosub.proxy import GoproxyApp, Shared, goproxy, make_shared
 from tests.repos import SCENARIOS, build_all
-from tests.support.direct import DirectModeServer
-from tests.support.github_standin import GitHubStandin
-from tests.support.gitrepo import GitRepo
-from tests.support.gotool import GoRunner
+from tests.support.ghapi import GitHubStandin
+from tests.support.git import GitRepo
+from tests.support.golang import DirectModeServer, GoRunner
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.05, max_backoff=0.2)
 

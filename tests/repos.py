@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gosub import GoproxyConfig
-from tests.support.gitrepo import GitRepo
+from tests.support.git import GitRepo
 
 ROOT_LICENSE = "Copyright 2024 Acme\n\nPermission is granted to anyone.\n"
 
@@ -54,7 +54,10 @@ def _mono(repo: GitRepo) -> None:
     repo.write("README.md", "# mono\n")
     repo.write("go/other.go", "package other\n")
     repo.write(d + "go.mod", "module example.test/mono\n\ngo 1.21\n")
-    repo.write(d + "lib.go", 'package mono\n\n// Hello greets.\nfunc Hello() string { return "hello v1.0" }\n')
+    repo.write(
+        d + "lib.go",
+        'package mono\n\n// Hello greets.\nfunc Hello() string { return "hello v1.0" }\n',
+    )
     # A nested module, and a sibling directory sharing its name prefix (kept).
     repo.write(d + "inner/go.mod", "module example.test/mono/inner\n")
     repo.write(d + "inner/inner.go", "package inner\n")
@@ -78,7 +81,10 @@ def _mono(repo: GitRepo) -> None:
     repo.commit("v1.0.0", date="2024-01-02T03:04:05+07:00", author_date="2023-12-01T00:00:00Z")
     repo.tag("go/lib/v1.0.0")
     # v1.1.0: annotated tag whose tagger date differs from the commit's.
-    repo.write(d + "lib.go", 'package mono\n\n// Hello greets.\nfunc Hello() string { return "hello v1.1" }\n')
+    repo.write(
+        d + "lib.go",
+        'package mono\n\n// Hello greets.\nfunc Hello() string { return "hello v1.1" }\n',
+    )
     repo.commit("v1.1.0", date="2024-02-03T04:05:06-05:00", author_date="2024-01-15T12:00:00Z")
     repo.tag("go/lib/v1.1.0", annotated=True, date="2024-03-01T00:00:00Z", message="v1.1.0")
     # A pre-release.
@@ -87,7 +93,10 @@ def _mono(repo: GitRepo) -> None:
     repo.tag("go/lib/v1.2.0-rc.1")
     # go 1.24: the vendor rule changes (pkg/vendor/vendor.go, vendor/modules.txt).
     repo.write(d + "go.mod", "module example.test/mono\n\ngo 1.24\n")
-    repo.write(d + "lib.go", 'package mono\n\n// Hello greets.\nfunc Hello() string { return "hello v1.2" }\n')
+    repo.write(
+        d + "lib.go",
+        'package mono\n\n// Hello greets.\nfunc Hello() string { return "hello v1.2" }\n',
+    )
     repo.commit("v1.2.0", date="2024-04-05T06:07:08Z")
     repo.tag("go/lib/v1.2.0", annotated=True, date="2024-04-06T00:00:00Z", message="v1.2.0")
     # Untagged commits on main (a branch query gives a pseudo-version).
@@ -199,7 +208,9 @@ def _custom(repo: GitRepo) -> None:
     repo.tag("mylib-js-1.0.0-release")
     repo.write("go/custom.go", "package custom\n\nconst X = 1\n")
     repo.commit("1.1.0-beta.1", date="2023-08-02T00:00:00Z")
-    repo.tag("mylib-go-1.1.0-beta.1-release", annotated=True, date="2023-09-01T00:00:00Z", message="b")
+    repo.tag(
+        "mylib-go-1.1.0-beta.1-release", annotated=True, date="2023-09-01T00:00:00Z", message="b"
+    )
     repo.write("go/custom.go", "package custom\n\nconst X = 2\n")
     repo.commit("untagged", date="2023-08-03T00:00:00Z")
 
@@ -239,46 +250,99 @@ SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
         Scenario(
-            "mono", "example.test/mono", "acme", "mono", "go/lib", "go/lib/v",
-            direct_prefix="example.test/mono", direct_subdir="go/lib",
+            "mono",
+            "example.test/mono",
+            "acme",
+            "mono",
+            "go/lib",
+            "go/lib/v",
+            direct_prefix="example.test/mono",
+            direct_subdir="go/lib",
             versions=("v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v1.2.0"),
         ),
         Scenario(
-            "attrs", "example.test/attrs", "acme", "attrs", "mod", "mod/v",
-            direct_prefix="example.test/attrs", direct_subdir="mod", versions=("v1.0.0",),
+            "attrs",
+            "example.test/attrs",
+            "acme",
+            "attrs",
+            "mod",
+            "mod/v",
+            direct_prefix="example.test/attrs",
+            direct_subdir="mod",
+            versions=("v1.0.0",),
         ),
         Scenario(
-            "rootmod", "example.test/rootmod", "acme", "rootmod",
+            "rootmod",
+            "example.test/rootmod",
+            "acme",
+            "rootmod",
             direct_prefix="example.test/rootmod",
             versions=("v1.0.0", "v2.0.0+incompatible"),
         ),
         Scenario(
-            "major", "example.test/major", "acme", "major", "sub", "sub/v",
-            direct_prefix="example.test/major", direct_subdir="sub", versions=("v1.0.0",),
+            "major",
+            "example.test/major",
+            "acme",
+            "major",
+            "sub",
+            "sub/v",
+            direct_prefix="example.test/major",
+            direct_subdir="sub",
+            versions=("v1.0.0",),
         ),
         Scenario(
-            "major2", "example.test/major/v2", "acme", "major", "sub", "sub/v",
-            direct_prefix="example.test/major", direct_subdir="sub",
+            "major2",
+            "example.test/major/v2",
+            "acme",
+            "major",
+            "sub",
+            "sub/v",
+            direct_prefix="example.test/major",
+            direct_subdir="sub",
             versions=("v2.0.0", "v2.1.0"),
         ),
         Scenario(
-            "upper", "example.test/Upper/Lib", "acme", "Upper", "Lib", "Lib/v",
-            direct_prefix="example.test/Upper/Lib", direct_subdir="Lib",
+            "upper",
+            "example.test/Upper/Lib",
+            "acme",
+            "Upper",
+            "Lib",
+            "Lib/v",
+            direct_prefix="example.test/Upper/Lib",
+            direct_subdir="Lib",
             versions=("v1.0.0", "v1.1.0-Beta"),
         ),
         Scenario(
-            "many", "example.test/many", "acme", "many", "m", "m/v",
-            direct_prefix="example.test/many", direct_subdir="m",
+            "many",
+            "example.test/many",
+            "acme",
+            "many",
+            "m",
+            "m/v",
+            direct_prefix="example.test/many",
+            direct_subdir="m",
             versions=tuple(f"v1.{i}.{j}" for i in range(6) for j in range(20)),
         ),
         Scenario(
-            "custom", "example.test/custom", "acme", "custom", "go", "mylib-go-", "-release",
-            direct_prefix="example.test/custom", direct_repo="acme/custom-goway",
-            direct_subdir="go", versions=("v1.0.0", "v1.1.0-beta.1"),
+            "custom",
+            "example.test/custom",
+            "acme",
+            "custom",
+            "go",
+            "mylib-go-",
+            "-release",
+            direct_prefix="example.test/custom",
+            direct_repo="acme/custom-goway",
+            direct_subdir="go",
+            versions=("v1.0.0", "v1.1.0-beta.1"),
         ),
         Scenario(
-            "empty", "example.test/empty", "acme", "empty",
-            direct_prefix="example.test/empty", versions=(),
+            "empty",
+            "example.test/empty",
+            "acme",
+            "empty",
+            direct_prefix="example.test/empty",
+            versions=(),
         ),
     ]
 }

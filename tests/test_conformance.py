@@ -15,11 +15,9 @@ from typing import Any
 import pytest
 
 from gosub import pseudo
-
 from tests.repos import SCENARIOS
-from tests.support.direct import DirectModeServer
-from tests.support.gitrepo import GitRepo
-from tests.support.gotool import GoRunner
+from tests.support.git import GitRepo
+from tests.support.golang import DirectModeServer, GoRunner
 
 TAGGED = [
     ("mono", "v1.0.0"),  # lightweight tag; nested module, vendor (go 1.21), symlink, root LICENSE
@@ -39,13 +37,15 @@ TAGGED = [
     ("custom", "v1.1.0-beta.1"),
 ]
 
+# (scenario, query, expected version: "pseudo" or the exact tag version)
 QUERIES = [
-    ("mono", "main"),  # untagged commits after v1.2.0: pseudo-version
-    ("mono", "feature"),
-    ("custom", "main"),  # base tag found through a prefix and suffix
-    ("empty", "latest"),  # no tags at all
-    ("empty", "main"),
-    ("major2", "main"),
+    ("mono", "main", "pseudo"),  # untagged commits after v1.2.0
+    ("mono", "feature", "pseudo"),
+    ("custom", "main", "pseudo"),  # base tag found through a prefix and suffix
+    ("custom", "mylib-go-1.0.0-release", "v1.0.0"),  # a raw tag name
+    ("empty", "latest", "pseudo"),  # no tags at all
+    ("empty", "main", "pseudo"),
+    ("major2", "main", "v2.1.0"),  # the branch head carries a tag
 ]
 
 
@@ -95,18 +95,33 @@ def test_tagged_version_matches_direct_mode(
     assert got["Version"] == version
 
 
-@pytest.mark.parametrize(("name", "query"), QUERIES, ids=[f"{n}@{q}" for n, q in QUERIES])
+@pytest.mark.parametrize(
+    ("name", "query", "expected"), QUERIES, ids=[f"{n}@{q}" for n, q, _ in QUERIES]
+)
 def test_query_matches_direct_mode(
-    name: str, query: str, tmp_path: Path, gocache: Path, direct: DirectModeServer, gosub_url: str
+    name: str,
+    query: str,
+    expected: str,
+    tmp_path: Path,
+    gocache: Path,
+    direct: DirectModeServer,
+    gosub_url: str,
 ) -> None:
     got = _compare(
         name, query, tmp_path=tmp_path, gocache=gocache, direct=direct, gosub_url=gosub_url
     )
-    assert pseudo.is_pseudo_version(got["Version"]), got["Version"]
+    if expected == "pseudo":
+        assert pseudo.is_pseudo_version(got["Version"]), got["Version"]
+    else:
+        assert got["Version"] == expected
 
 
 def test_commit_hash_query_matches_direct_mode(
-    repos: dict[str, GitRepo], tmp_path: Path, gocache: Path, direct: DirectModeServer, gosub_url: str
+    repos: dict[str, GitRepo],
+    tmp_path: Path,
+    gocache: Path,
+    direct: DirectModeServer,
+    gosub_url: str,
 ) -> None:
     sha = repos["acme/mono"].rev_parse("feature")
     got = _compare(

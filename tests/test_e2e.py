@@ -13,8 +13,8 @@ import pytest
 from gosub import pseudo
 from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
-from tests.support.github_standin import GitHubStandin
-from tests.support.gotool import GoRunner
+from tests.support.ghapi import GitHubStandin
+from tests.support.golang import GoRunner
 
 
 def proxy(gosub_url: str, name: str) -> str:
@@ -75,8 +75,12 @@ def test_get_branch_gives_pseudo_version(go: GoRunner, gosub_url: str, tmp_path:
 
 def test_unknown_version_message(go: GoRunner, gosub_url: str) -> None:
     proc = go.run(
-        "mod", "download", "-json", "example.test/mono@v9.9.9",
-        env=go.env(GOPROXY=proxy(gosub_url, "mono")), check=False,
+        "mod",
+        "download",
+        "-json",
+        "example.test/mono@v9.9.9",
+        env=go.env(GOPROXY=proxy(gosub_url, "mono")),
+        check=False,
     )
     assert proc.returncode != 0
     # The go command shows gosub's explanation.
@@ -86,8 +90,12 @@ def test_unknown_version_message(go: GoRunner, gosub_url: str) -> None:
 def test_wrong_major_version_is_refused(go: GoRunner, gosub_url: str) -> None:
     # No v3 tags, no v3 module: the go command reports the failure.
     proc = go.run(
-        "mod", "download", "-json", "example.test/mono/v3@v3.0.0",
-        env=go.env(GOPROXY=f"{gosub_url}/mono/"), check=False,
+        "mod",
+        "download",
+        "-json",
+        "example.test/mono/v3@v3.0.0",
+        env=go.env(GOPROXY=f"{gosub_url}/mono/"),
+        check=False,
     )
     assert proc.returncode != 0
 
@@ -95,7 +103,7 @@ def test_wrong_major_version_is_refused(go: GoRunner, gosub_url: str) -> None:
 @pytest.fixture
 def fresh_gosub(standin: GitHubStandin) -> Iterator[str]:
     """A gosub with empty caches, for counting upstream requests."""
-    app, shared = build_gosub_app(standin)
+    app, _shared = build_gosub_app(standin)
     server = UvicornThread(app)
     url = server.start()
     yield url
@@ -140,7 +148,10 @@ def test_http_semantics(gosub_url: str) -> None:
     h = httpx.head(base + "v1.0.0.zip")
     assert h.status_code == 200 and h.headers["content-length"] == z.headers["content-length"]
     assert h.content == b""
-    assert httpx.get(base + "v1.0.0.zip", headers={"If-None-Match": z.headers["etag"]}).status_code == 304
+    assert (
+        httpx.get(base + "v1.0.0.zip", headers={"If-None-Match": z.headers["etag"]}).status_code
+        == 304
+    )
     info = httpx.get(base + "v1.0.0.info")
     assert info.headers["content-type"].startswith("application/json")
     assert json.loads(info.text)["Version"] == "v1.0.0"

@@ -42,7 +42,10 @@ def _tarball(files: dict[str, bytes]) -> bytes:
 def app() -> Iterator[GoproxyApp]:
     config = GoproxyConfig(url="https://github.com/acme/lib", module="example.com/lib")
     yield goproxy(
-        "/go", config, env={}, retry=RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02),
+        "/go",
+        config,
+        env={},
+        retry=RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02),
         timeout=0.5,
     )
 
@@ -62,7 +65,9 @@ async def test_transient_5xx_is_retried(app: GoproxyApp) -> None:
         route.side_effect = [
             httpx.Response(502),
             httpx.Response(503),
-            httpx.Response(200, json=[{"ref": "refs/tags/v1.0.0", "object": {"sha": SHA, "type": "commit"}}]),
+            httpx.Response(
+                200, json=[{"ref": "refs/tags/v1.0.0", "object": {"sha": SHA, "type": "commit"}}]
+            ),
         ]
         async with _client(app) as c:
             r = await c.get(BASE + "list")
@@ -110,7 +115,8 @@ async def test_rate_limit_is_429_with_retry_after_and_advice(app: GoproxyApp) ->
 async def test_secondary_rate_limit_429_retry_after(app: GoproxyApp) -> None:
     with respx.mock as mock:
         mock.get(f"{REPO}/git/matching-refs/tags/v").respond(
-            429, json={"message": "You have exceeded a secondary rate limit"},
+            429,
+            json={"message": "You have exceeded a secondary rate limit"},
             headers={"retry-after": "60"},
         )
         async with _client(app) as c:

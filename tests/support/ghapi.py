@@ -1,0 +1,345 @@
+"""A stand-in for the GitHub REST API: a real HTTP server on 127.0.0.1 answering the
+endpoints gosub uses from real git repositories (``ROOT/OWNER/REPO``), counting requests
+per endpoint. JSON shapes, status codes and headers follow docs.github.com; archives are
+``git archive`` output built the way GitHub builds them (in-tree .gitattributes honoured,
+export-ignore and export-subst included), served from a codeload path on the same server
+as GitHub Enterprise Server does."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import subprocess
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.git import neutral_git_env
+
+_HEX = re.compile(r"^[0-9a-f]{4,40}$")
+
+
+@dataclass
+class _Injected:
+    status: int
+    times: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class _NotFound(Exception):
+    pass
+
+
+class GitHubStandin:
+    """The stand-in server. ``counts`` holds requests per endpoint name."""
+
+    def __init__(self, repos_root: Path, *, api_prefix: str = "") -> None:
+        self.root = repos_root
+        self.api_prefix = api_prefix.rstrip("/")
+        self.counts: Counter[str] = Counter()
+        self.requests: list[tuple[str, str, bool]] = []
+        self._lock = threading.Lock()
+        self._inject: dict[str, _Injected] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self.api_url = ""
+
+    # -- control ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen on a free loopback port in a daemon thread."""
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                standin._handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.api_url = self.base_url + self.api_prefix
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def reset(self) -> None:
+        """Forget counts, requests and injected failures."""
+        with self._lock:
+            self.counts.clear()
+            self.requests.clear()
+            self._inject.clear()
+
+    def fail(
+        self,
+        endpoint: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        """Answer the next ``times`` requests to ``endpoint`` with ``status``."""
+        with self._lock:
+            self._inject[endpoint] = _Injected(
+                status, times, headers or {}, body or b'{"message":"injected failure"}'
+            )
+
+    # -- git --------------------------------------------------------------------------
+
+    def _git(self, repo: Path, *args: str, text: bool = True) -> Any:
+        proc = subprocess.run(
+            [
+                "git",
+                "--git-dir",
+                str(repo / ".git") if (repo / ".git").exists() else str(repo),
+                *args,
+            ],
+            env=neutral_git_env(),
+            capture_output=True,
+        )
+        if proc.returncode != 0:
+            raise _NotFound(proc.stderr.decode(errors="replace"))
+        return proc.stdout.decode("utf-8", "surrogateescape") if text else proc.stdout
+
+    def _rev(self, repo: Path, ref: str) -> str:
+        if not ref or ref.startswith("-"):
+            raise _NotFound(ref)
+        return str(self._git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}").strip())
+
+    def _commit_json(self, repo: Path, sha: str) -> dict[str, Any]:
+        out = self._git(repo, "show", "-s", "--format=%H%n%ct%n%at%n%T%n%P%n%B", sha)
+        h, ct, at, tree, parents, *msg = out.split("\n")
+
+        def iso(ts: str) -> str:
+            return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return {
+            "sha": h,
+            "commit": {
+                "author": {"name": "Gosub Test", "email": "test@example.test", "date": iso(at)},
+                "committer": {"name": "Gosub Test", "email": "test@example.test", "date": iso(ct)},
+                "message": "\n".join(msg).strip(),
+                "tree": {"sha": tree},
+            },
+            "parents": [{"sha": p} for p in parents.split()],
+        }
+
+    def _tag_refs(self, repo: Path, prefix: str) -> list[dict[str, Any]]:
+        out = self._git(
+            repo, "for-each-ref", "--format=%(refname) %(objectname) %(objecttype)", "refs/tags/"
+        )
+        refs = []
+        for line in out.splitlines():
+            ref, sha, kind = line.rsplit(" ", 2)
+            if ref.startswith("refs/tags/" + prefix):
+                refs.append({"ref": ref, "object": {"sha": sha, "type": kind}})
+        return sorted(refs, key=lambda r: r["ref"])
+
+    def _peeled_tags(self, repo: Path) -> list[dict[str, Any]]:
+        out = self._git(
+            repo,
+            "for-each-ref",
+            "--format=%(refname:strip=2) %(objectname) %(*objectname)",
+            "refs/tags/",
+        )
+        tags = []
+        for line in out.splitlines():
+            parts = line.rsplit(" ", 2)
+            name, sha, peeled = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
+            tags.append({"name": name, "commit": {"sha": peeled or sha}})
+        return sorted(tags, key=lambda t: t["name"], reverse=True)
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(h.path)
+        path = url.path
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        try:
+            endpoint, status, headers, body = self._route(h, path, query)
+        except _NotFound:
+            endpoint, status, headers, body = "notfound", 404, {}, b'{"message":"Not Found"}'
+        with self._lock:
+            self.counts[endpoint] += 1
+            self.requests.append((h.command, h.path, "authorization" in h.headers))
+            inj = self._inject.get(endpoint)
+            if inj is not None and inj.times > 0:
+                inj.times -= 1
+                status, headers, body = inj.status, inj.headers, inj.body
+        if (
+            status == 200
+            and "etag" in headers
+            and h.headers.get("if-none-match") == headers["etag"]
+        ):
+            status, body = 304, b""
+        h.send_response(status)
+        headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("x-ratelimit-limit", "5000")
+        h.send_header("x-ratelimit-remaining", "4999")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def _json(self, data: Any, *, etag: bool = True) -> tuple[int, dict[str, str], bytes]:
+        body = json.dumps(data).encode()
+        headers = {}
+        if etag:
+            headers["etag"] = 'W/"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+        return 200, headers, body
+
+    def _route(
+        self, h: BaseHTTPRequestHandler, path: str, q: dict[str, str]
+    ) -> tuple[str, int, dict[str, str], bytes]:
+        if path.startswith("/_codeload/"):
+            m = re.match(r"^/_codeload/([^/]+)/([^/]+)/legacy\.tar\.gz/([0-9a-f]{40})$", path)
+            if not m:
+                raise _NotFound(path)
+            owner, name, sha = m.groups()
+            repo = self._repo(owner, name)
+            tar = self._git(
+                repo,
+                "archive",
+                "--format=tar",
+                f"--prefix={owner}-{name}-{sha[:7]}/",
+                sha,
+                text=False,
+            )
+            return "codeload", 200, {"Content-Type": "application/x-gzip"}, gzip.compress(tar, 6)
+        if not path.startswith(self.api_prefix + "/"):
+            raise _NotFound(path)
+        path = path[len(self.api_prefix) :]
+        if path == "/rate_limit":
+            core = {"limit": 5000, "remaining": 4999, "reset": 0, "used": 1}
+            return (
+                "rate_limit",
+                *self._json({"resources": {"core": core}, "rate": core}, etag=False),
+            )
+        m = re.match(r"^/repos/([^/]+)/([^/]+)(/.*)?$", path)
+        if not m:
+            raise _NotFound(path)
+        owner, name, rest = m.group(1), m.group(2), unquote(m.group(3) or "")
+        repo = self._repo(owner, name)
+        accept = h.headers.get("accept", "")
+        raw = "raw" in accept
+        if rest.startswith("/git/matching-refs/tags/") or rest == "/git/matching-refs/tags":
+            prefix = rest[len("/git/matching-refs/tags/") :]
+            return ("matching-refs", *self._json(self._tag_refs(repo, prefix)))
+        if rest == "/tags":
+            tags = self._peeled_tags(repo)
+            per = min(int(q.get("per_page", "30")), 100)
+            page = int(q.get("page", "1"))
+            status, headers, body = self._json(tags[(page - 1) * per : page * per])
+            if page * per < len(tags):
+                nxt = f"{self.api_url}/repos/{owner}/{name}/tags?per_page={per}&page={page + 1}"
+                headers["Link"] = f'<{nxt}>; rel="next"'
+            return "tags", status, headers, body
+        if rest == "/commits":
+            ref = q.get("sha") or "HEAD"
+            try:
+                sha = self._rev(repo, ref)
+            except _NotFound:
+                body = json.dumps({"message": f"No commit found for SHA: {ref}"}).encode()
+                return "commits", 404, {}, body
+            return ("commits", *self._json([self._commit_json(repo, sha)]))
+        if rest.startswith("/contents/"):
+            file = rest[len("/contents/") :]
+            sha = self._rev(repo, q.get("ref") or "HEAD")
+            kind = self._git(repo, "cat-file", "-t", f"{sha}:{file}").strip()
+            if kind != "blob" or not raw:
+                raise _NotFound(file)
+            data = self._git(repo, "cat-file", "blob", f"{sha}:{file}", text=False)
+            return "contents", 200, {"Content-Type": "application/octet-stream"}, data
+        if rest.startswith("/compare/"):
+            base, _, head = rest[len("/compare/") :].partition("...")
+            b, hd = self._rev(repo, base), self._rev(repo, head)
+            counts = self._git(repo, "rev-list", "--left-right", "--count", f"{b}...{hd}").split()
+            behind, ahead = int(counts[0]), int(counts[1])
+            status = (
+                "identical"
+                if b == hd
+                else "ahead"
+                if behind == 0
+                else "behind"
+                if ahead == 0
+                else "diverged"
+            )
+            mb = self._git(repo, "merge-base", b, hd).strip()
+            data = {
+                "status": status,
+                "ahead_by": ahead,
+                "behind_by": behind,
+                "total_commits": ahead,
+                "merge_base_commit": {"sha": mb},
+                "base_commit": {"sha": b},
+                "commits": [],
+            }
+            return ("compare", *self._json(data, etag=False))
+        if rest.startswith("/tarball/"):
+            sha = self._rev(repo, rest[len("/tarball/") :])
+            loc = f"{self.base_url}/_codeload/{owner}/{name}/legacy.tar.gz/{sha}"
+            return "tarball", 302, {"Location": loc}, b""
+        if rest.startswith("/git/trees/"):
+            treeish = rest[len("/git/trees/") :]
+            if treeish.startswith("-"):
+                raise _NotFound(treeish)
+            args = ["ls-tree", "-z", "-l", "--full-tree"]
+            if "recursive" in q:
+                args += ["-r", "-t"]
+            out = self._git(repo, *args, treeish)
+            entries = []
+            for rec in out.split("\0"):
+                if not rec:
+                    continue
+                meta, _, p = rec.partition("\t")
+                mode, kind, sha, size = meta.split()
+                e: dict[str, Any] = {"path": p, "mode": mode, "type": kind, "sha": sha}
+                if kind == "blob":
+                    e["size"] = int(size)
+                entries.append(e)
+            return ("trees", *self._json({"sha": treeish, "tree": entries, "truncated": False}))
+        if rest.startswith("/git/blobs/"):
+            sha = rest[len("/git/blobs/") :]
+            if not _HEX.match(sha):
+                raise _NotFound(sha)
+            data = self._git(repo, "cat-file", "blob", sha, text=False)
+            if raw:
+                return "blobs", 200, {"Content-Type": "application/octet-stream"}, data
+            import base64
+
+            return (
+                "blobs",
+                *self._json(
+                    {
+                        "sha": sha,
+                        "size": len(data),
+                        "encoding": "base64",
+                        "content": base64.b64encode(data).decode(),
+                    }
+                ),
+            )
+        raise _NotFound(rest)
+
+    def _repo(self, owner: str, name: str) -> Path:
+        repo = self.root / owner / name
+        if not re.match(r"^[A-Za-z0-9._-]+$", owner + name) or not repo.is_dir():
+            raise _NotFound(f"{owner}/{name}")
+        return repo
