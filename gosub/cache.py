@@ -46,7 +46,8 @@ class ProcessCache:
             return self._done[key]  # type: ignore[no-any-return]
         running = self._running.get(key)
         if running is not None:
-            return await asyncio.shield(running)  # type: ignore[no-any-return]
+            result: T = await asyncio.shield(running)
+            return result
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._running[key] = fut
         try:

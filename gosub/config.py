@@ -79,7 +79,9 @@ class GoproxyConfig:
             try:
                 gomodule.check_path(self.module)
             except ValueError as exc:
-                raise ConfigError(f"module {self.module!r} is not a valid Go module path: {exc}") from exc
+                raise ConfigError(
+                    f"module {self.module!r} is not a valid Go module path: {exc}"
+                ) from exc
 
     @property
     def repo_path(self) -> str:
@@ -164,8 +166,7 @@ def _clean_directory(directory: str | None) -> str:
     parts = d.split("/")
     if any(p in ("", ".", "..") for p in parts):
         raise ConfigError(
-            f"directory {directory!r} must be a plain relative path: no '..', '.' or empty "
-            "elements"
+            f"directory {directory!r} must be a plain relative path: no '..', '.' or empty elements"
         )
     if len(d) > 1000:
         raise ConfigError("directory is too long (at most 1000 characters)")

@@ -12,6 +12,7 @@ Everything here is synchronous (tarfile is); callers run it in a worker thread.
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import tarfile
 from collections.abc import Iterable
@@ -87,9 +88,16 @@ def extract_subdir(
     top: str | None = None
     total = 0
     counter = 0
+    # tarfile's own gzip stream does not check the gzip trailer, so a truncated download
+    # would silently end the archive early; GzipFile verifies length and CRC (EOFError).
+    magic = tarball.read(2)
+    tarball.seek(0)
+    stream: IO[bytes] = (
+        gzip.GzipFile(fileobj=tarball, mode="rb") if magic == b"\x1f\x8b" else tarball
+    )
     try:
         with tarfile.open(
-            fileobj=tarball, mode="r|*", encoding="utf-8", errors="surrogateescape"
+            fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape"
         ) as tf:
             for member in tf:
                 name = member.name
@@ -112,7 +120,9 @@ def extract_subdir(
                 sub_rel = rel[len(prefix) :]
                 if member.issym() or member.islnk():
                     if in_subdir:
-                        out.files.append(ArchiveFile(sub_rel, "symlink", len(member.linkname), None))
+                        out.files.append(
+                            ArchiveFile(sub_rel, "symlink", len(member.linkname), None)
+                        )
                     continue
                 if not member.isreg():
                     if in_subdir:
@@ -120,9 +130,7 @@ def extract_subdir(
                     continue
                 total += member.size
                 if total > max_bytes:
-                    raise ArchiveTooLargeError(
-                        f"the files to package exceed {max_bytes} bytes"
-                    )
+                    raise ArchiveTooLargeError(f"the files to package exceed {max_bytes} bytes")
                 src = tf.extractfile(member)
                 if src is None:  # pragma: no cover - isreg() members always have data
                     continue
@@ -140,6 +148,9 @@ def extract_subdir(
                     if member.size > MAX_GITATTRIBUTES:
                         raise ArchiveFormatError(f"{rel} is larger than {MAX_GITATTRIBUTES} bytes")
                     out.attributes[rel] = local.read_bytes()
+            # Drain to the end so the gzip trailer (length, CRC) is verified.
+            while stream.read(_CHUNK):
+                pass
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         # zlib/gzip errors surface as OSError/EOFError; a cut-off stream as ReadError.
         raise ArchiveFormatError(f"archive is truncated or corrupt: {exc}") from exc

@@ -198,7 +198,8 @@ class Attributes:
 
 
 def _crlf_action(attrs: Mapping[str, State]) -> str:
-    text = attrs.get("text")
+    text: State | None = attrs.get("text")
+    eol: State | None
     crlf = attrs.get("crlf")  # the legacy attribute
     if text is None and crlf is not None:
         text = True if crlf is True else False if crlf is False else None

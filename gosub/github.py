@@ -516,7 +516,7 @@ class GitHubSource:
         found = ex.extras.get(path)
         if found is not None and not attrs.lookup(path):
             local, _size = found
-            return await anyio.Path(local).read_bytes()  # type: ignore[no-any-return]
+            return await anyio.Path(local).read_bytes()
         return await self.read_file(commit, path, max_size=self.max_archive_bytes)
 
     async def _patch_export_attributes(

@@ -302,10 +302,7 @@ class ModuleRepo:
             if (
                 is_canonical
                 and semver.compare(highest, v) < 0
-                and (
-                    gomodule.match_path_major(v, self.path_major)
-                    or await can_use_incompatible(v)
-                )
+                and (gomodule.match_path_major(v, self.path_major) or await can_use_incompatible(v))
             ):
                 highest, highest_tag = v, tag
         if highest:
@@ -353,7 +350,9 @@ class ModuleRepo:
         t = pseudo.pseudo_version_time(version)
         if t != info.time.replace(microsecond=0):
             expected = info.time.astimezone(UTC).strftime("%Y%m%d%H%M%S")
-            raise NotFoundError(bad + f"does not match version-control timestamp (expected {expected})")
+            raise NotFoundError(
+                bad + f"does not match version-control timestamp (expected {expected})"
+            )
         base = pseudo.pseudo_version_base(version.removesuffix("+incompatible"))
         if not base:
             if self.path_major == "" and semver.major(version) == "v1":
@@ -374,7 +373,9 @@ class ModuleRepo:
                     return
         if not last_tag:
             raise NotFoundError(bad + f"preceding tag ({base}) not found")
-        raise NotFoundError(bad + f"revision {rev} is not a descendent of preceding tag ({last_tag})")
+        raise NotFoundError(
+            bad + f"revision {rev} is not a descendent of preceding tag ({last_tag})"
+        )
 
     # -- findDir, GoMod ---------------------------------------------------------------
 
@@ -511,9 +512,7 @@ class ModuleRepo:
                     files.append(modzip.File("LICENSE", "file", len(data), _opener(lic)))
             temp = self.zips.new_temp()
             try:
-                digest = await anyio.to_thread.run_sync(
-                    _write_zip, temp, self.path, version, files
-                )
+                digest = await anyio.to_thread.run_sync(_write_zip, temp, self.path, version, files)
             except modzip.ZipError as exc:
                 temp.unlink(missing_ok=True)
                 raise GoneError(f"{self.path}@{version}: {exc}") from exc

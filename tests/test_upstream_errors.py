@@ -159,7 +159,7 @@ async def test_truncated_archive_is_retried_then_reported_never_partial(app: Gop
         )
         async with _client(app) as c:
             r = await c.get(BASE + "v1.0.0.zip")
-        assert dl.call_count == 3
+        assert dl.call_count == 3, r.text
         assert r.status_code == 502
         assert "truncated" in r.text or "corrupt" in r.text
         assert r.headers["content-type"].startswith("text/plain")

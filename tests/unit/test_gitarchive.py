@@ -1,0 +1,78 @@
+"""Reading git-archive tarballs: subdirectory selection, kinds, and corrupt input."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from gosub.gitarchive import ArchiveFormatError, ArchiveTooLargeError, extract_subdir
+
+
+def _tar(entries: list[tuple[str, bytes | None, str | None]]) -> bytes:
+    """entries: (name, data or None for a directory, symlink target)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data, link in entries:
+            ti = tarfile.TarInfo(name)
+            if link is not None:
+                ti.type, ti.linkname = tarfile.SYMTYPE, link
+                tf.addfile(ti)
+            elif data is None:
+                ti.type = tarfile.DIRTYPE
+                tf.addfile(ti)
+            else:
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+    return gzip.compress(buf.getvalue())
+
+
+ARCHIVE = _tar(
+    [
+        ("o-r-abc1234/", None, None),
+        ("o-r-abc1234/LICENSE", b"root license\n", None),
+        ("o-r-abc1234/.gitattributes", b"*.txt eol=crlf\n", None),
+        ("o-r-abc1234/go/", None, None),
+        ("o-r-abc1234/go/.gitattributes", b"x export-ignore\n", None),
+        ("o-r-abc1234/go/a.go", b"package a\n", None),
+        ("o-r-abc1234/go/link", None, "a.go"),
+        ("o-r-abc1234/go/sub/", None, None),  # also how a submodule appears
+        ("o-r-abc1234/gox/b.go", b"package b\n", None),
+        ("o-r-abc1234/other/.gitattributes", b"* -text\n", None),
+    ]
+)
+
+
+def test_keeps_subdirectory_extras_and_applicable_attributes(tmp_path: Path) -> None:
+    ex = extract_subdir(io.BytesIO(ARCHIVE), tmp_path, "go", extras=["LICENSE"], max_bytes=1 << 20)
+    assert sorted((f.path, f.kind) for f in ex.files) == [
+        (".gitattributes", "file"),
+        ("a.go", "file"),
+        ("link", "symlink"),
+    ]
+    a = next(f for f in ex.files if f.path == "a.go")
+    assert a.local is not None and a.local.read_bytes() == b"package a\n"
+    assert ex.extras["LICENSE"][0].read_bytes() == b"root license\n"
+    # gox/ shares a prefix with go/ but is another directory; other/ cannot apply.
+    assert sorted(ex.attributes) == [".gitattributes", "go/.gitattributes"]
+
+
+def test_truncated_gzip_is_an_error_not_a_short_archive(tmp_path: Path) -> None:
+    for cut in (len(ARCHIVE) // 2, len(ARCHIVE) - 4):
+        with pytest.raises(ArchiveFormatError):
+            extract_subdir(io.BytesIO(ARCHIVE[:cut]), tmp_path / str(cut), "go", max_bytes=1 << 20)
+
+
+def test_garbage_and_empty_input(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveFormatError):
+        extract_subdir(io.BytesIO(b"not an archive at all" * 40), tmp_path / "a", "", max_bytes=9)
+    with pytest.raises(ArchiveFormatError):
+        extract_subdir(io.BytesIO(b""), tmp_path / "b", "", max_bytes=9)
+
+
+def test_size_limit(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveTooLargeError):
+        extract_subdir(io.BytesIO(ARCHIVE), tmp_path, "go", max_bytes=5)
