@@ -18,7 +18,7 @@ import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from gosub.source import ArchiveFile
 
@@ -41,8 +41,8 @@ class Extracted:
     """What :func:`extract_subdir` kept."""
 
     files: list[ArchiveFile] = field(default_factory=list)
-    # Extra repository paths → (local file, size); only regular files.
-    extras: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    # Extra repository paths → their entry (path relative to the repository root).
+    extras: dict[str, ArchiveFile] = field(default_factory=dict)
     # .gitattributes path in the repository → content.
     attributes: dict[str, bytes] = field(default_factory=dict)
 
@@ -87,18 +87,23 @@ def extract_subdir(
     out = Extracted()
     top: str | None = None
     total = 0
-    counter = 0
+    spool_path = dest / "spool"
     # tarfile's own gzip stream does not check the gzip trailer, so a truncated download
     # would silently end the archive early; GzipFile verifies length and CRC (EOFError).
     magic = tarball.read(2)
     tarball.seek(0)
     stream: IO[bytes] = (
-        gzip.GzipFile(fileobj=tarball, mode="rb") if magic == b"\x1f\x8b" else tarball
+        cast(IO[bytes], gzip.GzipFile(fileobj=tarball, mode="rb"))
+        if magic == b"\x1f\x8b"
+        else tarball
     )
     try:
-        with tarfile.open(
-            fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape"
-        ) as tf:
+        with (
+            spool_path.open("w+b") as spool,
+            tarfile.open(
+                fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape"
+            ) as tf,
+        ):
             for member in tf:
                 name = member.name
                 if member.type in (tarfile.XGLTYPE, tarfile.XHDTYPE):
@@ -134,20 +139,23 @@ def extract_subdir(
                 src = tf.extractfile(member)
                 if src is None:  # pragma: no cover - isreg() members always have data
                     continue
-                counter += 1
-                local = dest / f"{counter:08d}"
-                with local.open("wb") as fh:
-                    shutil.copyfileobj(src, fh, _CHUNK)
-                if local.stat().st_size != member.size:
+                # One spool file for every kept member: creating thousands of small
+                # files costs more than everything else here.
+                offset = spool.tell()
+                shutil.copyfileobj(src, spool, _CHUNK)
+                if spool.tell() - offset != member.size:
                     raise ArchiveFormatError(f"archive entry {rel!r} is truncated")
+                entry = ArchiveFile(sub_rel, "file", member.size, spool_path, offset)
                 if in_subdir:
-                    out.files.append(ArchiveFile(sub_rel, "file", member.size, local))
+                    out.files.append(entry)
                 if rel in extra_set:
-                    out.extras[rel] = (local, member.size)
+                    out.extras[rel] = entry
                 if wanted_attr:
                     if member.size > MAX_GITATTRIBUTES:
                         raise ArchiveFormatError(f"{rel} is larger than {MAX_GITATTRIBUTES} bytes")
-                    out.attributes[rel] = local.read_bytes()
+                    spool.seek(offset)
+                    out.attributes[rel] = spool.read(member.size)
+                    spool.seek(0, 2)
             # Drain to the end so the gzip trailer (length, CRC) is verified.
             while stream.read(_CHUNK):
                 pass

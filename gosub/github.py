@@ -515,8 +515,12 @@ class GitHubSource:
         changed it, else (or when the archive left it out) the contents API."""
         found = ex.extras.get(path)
         if found is not None and not attrs.lookup(path):
-            local, _size = found
-            return await anyio.Path(local).read_bytes()
+
+            def read() -> bytes:
+                with found.open() as fh:
+                    return fh.read()
+
+            return await anyio.to_thread.run_sync(read)
         return await self.read_file(commit, path, max_size=self.max_archive_bytes)
 
     async def _patch_export_attributes(

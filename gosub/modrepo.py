@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import anyio.to_thread
 
@@ -29,7 +29,7 @@ from gosub import module as gomodule
 from gosub.cache import ProcessCache, StoredZip, ZipStore
 from gosub.config import GoproxyConfig
 from gosub.errors import BadRequestError, GoneError, NotFoundError
-from gosub.source import Commit, Source
+from gosub.source import ArchiveFile, Commit, Source
 
 # cmd/go/internal/modfetch/codehost/codehost.go
 MAX_GO_MOD = 16 << 20
@@ -488,15 +488,7 @@ class ModuleRepo:
             files: list[modzip.File] = []
             have_license = False
             for f in arch.files:
-                local = f.local
-                files.append(
-                    modzip.File(
-                        path=f.path,
-                        kind=f.kind,
-                        size=f.size,
-                        open=_opener(local),
-                    )
-                )
+                files.append(modzip.File(path=f.path, kind=f.kind, size=f.size, open=f.open))
                 if f.path == "LICENSE":
                     have_license = True
             if not have_license and subdir:
@@ -509,7 +501,8 @@ class ModuleRepo:
                         )
                     lic = arch.root / "root-LICENSE"
                     await anyio.Path(lic).write_bytes(data)
-                    files.append(modzip.File("LICENSE", "file", len(data), _opener(lic)))
+                    entry = ArchiveFile("LICENSE", "file", len(data), lic)
+                    files.append(modzip.File("LICENSE", "file", len(data), entry.open))
             temp = self.zips.new_temp()
             try:
                 digest = await anyio.to_thread.run_sync(_write_zip, temp, self.path, version, files)
@@ -520,15 +513,6 @@ class ModuleRepo:
                 temp.unlink(missing_ok=True)
                 raise
         return self.zips.add(key, temp, digest)
-
-
-def _opener(local: Path | None) -> Callable[[], IO[bytes]]:
-    def open_() -> IO[bytes]:
-        if local is None:
-            raise OSError("no content for a non-regular file")
-        return local.open("rb")
-
-    return open_
 
 
 def _write_zip(dest: Path, path: str, version: str, files: list[modzip.File]) -> str:

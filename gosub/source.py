@@ -10,13 +10,14 @@ ref, commit or file, and the :class:`gosub.errors.UpstreamError` family for fail
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,44 @@ class ArchiveFile:
 
     ``path`` is relative to the archived subdirectory, slash-separated. ``kind`` is
     "file" for regular files, "symlink" for symbolic links and "other" for anything else
-    git archives (submodule placeholders). ``local`` is where a regular file's bytes are.
+    git archives (submodule placeholders). A regular file's bytes are ``size`` bytes at
+    ``offset`` in the local file ``local``.
     """
 
     path: str
     kind: Literal["file", "symlink", "other"]
     size: int
     local: Path | None
+    offset: int = 0  # where the bytes start in ``local`` (members share one spool file)
+
+    def open(self) -> IO[bytes]:
+        """A reader of the file's bytes."""
+        if self.local is None:
+            raise OSError(f"{self.path}: a {self.kind} has no content")
+        fh = self.local.open("rb")
+        fh.seek(self.offset)
+        return io.BufferedReader(_Slice(fh, self.size), 1 << 16)
+
+
+class _Slice(io.RawIOBase):
+    """At most ``size`` bytes of an open file, from its current position."""
+
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        self._fh = fh
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        n = self._fh.readinto(view[: min(len(view), self._left)])  # type: ignore[attr-defined]
+        self._left -= n
+        return int(n)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 @dataclass

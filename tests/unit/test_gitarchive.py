@@ -54,8 +54,10 @@ def test_keeps_subdirectory_extras_and_applicable_attributes(tmp_path: Path) -> 
         ("link", "symlink"),
     ]
     a = next(f for f in ex.files if f.path == "a.go")
-    assert a.local is not None and a.local.read_bytes() == b"package a\n"
-    assert ex.extras["LICENSE"][0].read_bytes() == b"root license\n"
+    with a.open() as fh:
+        assert fh.read() == b"package a\n"
+    with ex.extras["LICENSE"].open() as fh:
+        assert fh.read() == b"root license\n"
     # gox/ shares a prefix with go/ but is another directory; other/ cannot apply.
     assert sorted(ex.attributes) == [".gitattributes", "go/.gitattributes"]
 
