@@ -1,0 +1,92 @@
+"""GitHub Enterprise Server URLs, moved tags, and the token never leaving gosub."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gosub import GoproxyConfig, goproxy
+from tests.conftest import FAST_RETRY
+from tests.repos import ROOT_LICENSE
+from tests.support.ghapi import GitHubStandin
+from tests.support.git import GitRepo
+
+
+@pytest.fixture
+def ghes(repos_root: Path, repos: dict[str, GitRepo]) -> Iterator[GitHubStandin]:
+    """The stand-in as a GitHub Enterprise Server: REST API under /api/v3."""
+    server = GitHubStandin(repos_root, api_prefix="/api/v3")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _client(app: object) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gosub.test")  # type: ignore[arg-type]
+
+
+async def test_enterprise_server_api_prefix(ghes: GitHubStandin) -> None:
+    config = GoproxyConfig(
+        url="https://ghe.example.test/acme/mono", directory="go/lib", tag_prefix="go/lib/v"
+    )
+    app = goproxy("/", config, env={"GITHUB_API_URL": ghes.api_url}, retry=FAST_RETRY)
+    async with _client(app) as c:
+        lst = await c.get("/example.test/mono/@v/list")
+        assert lst.text.split() == ["v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v1.2.0"]
+        z = await c.get("/example.test/mono/@v/v1.0.0.zip")
+        assert z.status_code == 200
+        names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
+        assert "example.test/mono@v1.0.0/lib.go" in names
+        info = await c.get("/example.test/mono/@v/v1.0.0.info")
+        assert '"URL": "https://ghe.example.test/acme/mono"' in info.text
+    assert all(
+        path.startswith("/api/v3/") or path.startswith("/_codeload/")
+        for _, path, _ in ghes.requests
+    )
+
+
+async def test_moved_tag_does_not_change_a_served_version(
+    standin: GitHubStandin, repos_root: Path
+) -> None:
+    repo = GitRepo(repos_root / "acme" / "moving")
+    repo.write("LICENSE", ROOT_LICENSE)
+    repo.write("go.mod", "module example.test/moving\n")
+    repo.write("a.go", "package moving\n\nconst A = 1\n")
+    first = repo.commit("one", date="2024-01-01T00:00:00Z")
+    repo.tag("v1.0.0")
+    config = GoproxyConfig(url="https://github.com/acme/moving")
+    app = goproxy("/", config, env={"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY)
+    async with _client(app) as c:
+        before = await c.get("/example.test/moving/@v/v1.0.0.info")
+        zip_before = (await c.get("/example.test/moving/@v/v1.0.0.zip")).content
+        # Someone force-moves the tag to a new commit.
+        repo.write("a.go", "package moving\n\nconst A = 2\n")
+        second = repo.commit("two", date="2024-02-01T00:00:00Z")
+        repo.git("tag", "-f", "v1.0.0", second)
+        after = await c.get("/example.test/moving/@v/v1.0.0.info")
+        zip_after = (await c.get("/example.test/moving/@v/v1.0.0.zip")).content
+    assert first in before.text and after.text == before.text
+    assert zip_after == zip_before
+
+
+async def test_token_sent_to_api_only_and_never_echoed(standin: GitHubStandin) -> None:
+    config = GoproxyConfig(
+        url="https://github.com/acme/mono", directory="go/lib", tag_prefix="go/lib/v"
+    )
+    app = goproxy(
+        "/",
+        config,
+        env={"GITHUB_API_URL": standin.api_url, "GITHUB_TOKEN": "tok-123"},
+        retry=FAST_RETRY,
+    )
+    standin.reset()
+    async with _client(app) as c:
+        for path in ["/example.test/mono/@v/list", "/example.test/mono/@v/v9.0.0.info"]:
+            r = await c.get(path)
+            assert "tok-123" not in r.text
+    assert standin.requests and all(auth for _, _, auth in standin.requests)
