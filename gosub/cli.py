@@ -29,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--module", help="the module path to serve (default: any)")
     serve.add_argument("--directory", default="", help="the module's directory in the repository")
     serve.add_argument("--prefix", default="v", help='tag prefix (default "v")')
-    serve.add_argument("--suffix", default="", help='tag suffix (default "")')
+    serve.add_argument(
+        "--suffix",
+        default="",
+        help='tag suffix (default ""; write --suffix=-x when it starts with -)',
+    )
     serve.add_argument("--base", default="/", help="URL path to serve under (default /)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
