@@ -191,3 +191,46 @@ def test_error_messages(gosub_url: str, path: str, status: int, needle: str) -> 
     assert needle in r.text
     assert r.headers["content-type"].startswith("text/plain")
     assert "Traceback" not in r.text
+
+
+def test_go_shows_rate_limit_advice(standin: GitHubStandin, fresh_gosub: str, go: GoRunner) -> None:
+    standin.reset()
+    standin.fail(
+        "matching-refs",
+        403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4102444800"},
+        body=b'{"message":"API rate limit exceeded for 127.0.0.1."}',
+    )
+    proc = go.run(
+        "list",
+        "-m",
+        "-versions",
+        "example.test/mono@latest",
+        env=go.env(GOPROXY=f"{fresh_gosub}/mono/"),
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "429" in proc.stderr and "GITHUB_TOKEN" in proc.stderr
+    standin.reset()
+
+
+def test_go_shows_upstream_failure_after_retries(
+    standin: GitHubStandin, fresh_gosub: str, go: GoRunner
+) -> None:
+    standin.reset()
+    standin.fail("commits", 500, times=3, body=b'{"message":"Server Error"}')
+    proc = go.run(
+        "mod",
+        "download",
+        "-json",
+        "example.test/mono@v1.0.0",
+        env=go.env(GOPROXY=f"{fresh_gosub}/mono/"),
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "502" in proc.stdout + proc.stderr and "answered 500" in proc.stdout + proc.stderr
+    assert standin.counts["commits"] == 3  # bounded retries
+    # Transient: the next attempt succeeds and is served whole.
+    ok = go.mod_download("example.test/mono", "v1.0.0", goproxy=f"{fresh_gosub}/mono/")
+    assert ok["Version"] == "v1.0.0" and not ok.get("Error")
+    standin.reset()

@@ -90,3 +90,23 @@ async def test_token_sent_to_api_only_and_never_echoed(standin: GitHubStandin) -
             r = await c.get(path)
             assert "tok-123" not in r.text
     assert standin.requests and all(auth for _, _, auth in standin.requests)
+
+
+async def test_readme_mount_example(standin: GitHubStandin) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    config = GoproxyConfig(
+        url="https://github.com/acme/custom",
+        module="example.test/custom",
+        directory="go",
+        tag_prefix="mylib-go-",
+        tag_suffix="-release",
+    )
+    proxy = goproxy("/go", config, env={"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY)
+    app = Starlette(routes=[Mount("/go", app=proxy)])
+    async with _client(app) as c:
+        r = await c.get("/go/example.test/custom/@v/list")
+        assert r.status_code == 200 and r.text.split() == ["v1.0.0", "v1.1.0-beta.1"]
+        other = await c.get("/go/example.test/other/@v/list")
+        assert other.status_code == 404 and "not served here" in other.text
