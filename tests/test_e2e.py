@@ -87,8 +87,8 @@ def test_unknown_version_message(go: GoRunner, gosub_url: str) -> None:
     assert "go/lib/v9.9.9" in proc.stdout + proc.stderr
 
 
-def test_wrong_major_version_is_refused(go: GoRunner, gosub_url: str) -> None:
-    # No v3 tags, no v3 module: the go command reports the failure.
+def test_other_module_path_is_refused_with_reason(go: GoRunner, gosub_url: str) -> None:
+    # This deployment pins example.test/mono: the go command shows why v3 is refused.
     proc = go.run(
         "mod",
         "download",
@@ -98,6 +98,7 @@ def test_wrong_major_version_is_refused(go: GoRunner, gosub_url: str) -> None:
         check=False,
     )
     assert proc.returncode != 0
+    assert "module example.test/mono/v3 is not served here" in proc.stdout + proc.stderr
 
 
 @pytest.fixture
