@@ -215,9 +215,13 @@ class ModuleRepo:
     async def _read(self, commit: str, rel: str, max_size: int) -> bytes | None:
         return await self.source.read_file(commit, rel, max_size=max_size)
 
-    async def _tags_on(self, commit: str) -> list[str]:
-        tags = await self.source.tag_commits(self.config.tag_prefix)
-        return sorted(t for t, sha in tags.items() if sha == commit)
+    async def _tag_map(self) -> dict[str, str]:
+        """Every tag with the configured prefix → its commit (one listing per query)."""
+        return await self.source.tag_commits(self.config.tag_prefix)
+
+    @staticmethod
+    def _tags_on(tag_map: dict[str, str], commit: str) -> list[str]:
+        return sorted(t for t, sha in tag_map.items() if sha == commit)
 
     async def _convert(self, info: Commit, stat_vers: str, rev: str) -> RevInfo:
         """coderepo.go convert: turn a commit into this module's version."""
@@ -284,7 +288,8 @@ class ModuleRepo:
             if is_canonical:
                 return await check_canonical(v, rev)
 
-        tags_on = await self._tags_on(info.sha)
+        tag_map = await self._tag_map()
+        tags_on = self._tags_on(tag_map, info.sha)
         # A raw tag name was asked for (git.go statLocal sets info.Version to it).
         if stat_vers in tags_on:
             v, is_canonical = self._tag_to_version(stat_vers)
@@ -309,17 +314,18 @@ class ModuleRepo:
             return await check_canonical(highest, "refs/tags/" + highest_tag)
 
         if not pseudo_base:
-            pseudo_base = await self._recent_tag(info.sha, can_use_incompatible)
+            pseudo_base = await self._recent_tag(info.sha, tag_map, can_use_incompatible)
         version = pseudo.pseudo_version(
             pseudo.pseudo_major(self.path_major), pseudo_base, info.time, info.sha[:12]
         )
         return await check_canonical(version, None)
 
-    async def _recent_tag(self, commit: str, can_use_incompatible: Callable[[str], Any]) -> str:
+    async def _recent_tag(
+        self, commit: str, tag_map: dict[str, str], can_use_incompatible: Callable[[str], Any]
+    ) -> str:
         """git.go RecentTag: the highest allowed version tag merged into ``commit``."""
-        tags = await self.source.list_tags(self.config.tag_prefix)
         candidates: list[tuple[str, str]] = []
-        for tag in tags:
+        for tag in tag_map:
             v, _ = self._tag_to_version(tag)
             if not v:
                 continue
@@ -331,7 +337,8 @@ class ModuleRepo:
         # Highest first; the first ancestor found is the answer.
         candidates.sort(key=lambda vt: functools.cmp_to_key(semver.compare)(vt[0]), reverse=True)
         for v, tag in candidates:
-            if await self.source.is_ancestor("refs/tags/" + tag, commit):
+            tag_commit = tag_map[tag]
+            if tag_commit == commit or await self.source.is_ancestor(tag_commit, commit):
                 return v
         return ""
 
@@ -358,18 +365,19 @@ class ModuleRepo:
             if self.path_major == "" and semver.major(version) == "v1":
                 raise NotFoundError(bad + "major version without preceding tag must be v0, not v1")
             return
-        for tag in await self._tags_on(info.sha):
+        tag_map = await self._tag_map()
+        for tag in self._tags_on(tag_map, info.sha):
             if self.config.version_of_tag(tag) == base:
                 raise NotFoundError(
                     bad + f"tag ({tag}) found on revision {rev} is already canonical, so should "
                     "not be replaced with a pseudo-version derived from that tag"
                 )
         last_tag = ""
-        for tag in await self.source.list_tags(self.config.tag_prefix):
+        for tag in sorted(tag_map):
             v = self.config.version_of_tag(tag)
             if v and semver.is_valid(v) and semver.compare(v, base) == 0:
                 last_tag = tag
-                if await self.source.is_ancestor("refs/tags/" + tag, info.sha):
+                if await self.source.is_ancestor(tag_map[tag], info.sha):
                     return
         if not last_tag:
             raise NotFoundError(bad + f"preceding tag ({base}) not found")

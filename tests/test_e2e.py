@@ -14,6 +14,7 @@ from gosub import pseudo
 from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
 from tests.support.ghapi import GitHubStandin
+from tests.support.git import GitRepo
 from tests.support.golang import GoRunner
 
 
@@ -235,3 +236,22 @@ def test_go_shows_upstream_failure_after_retries(
     ok = go.mod_download("example.test/mono", "v1.0.0", goproxy=f"{fresh_gosub}/mono/")
     assert ok["Version"] == "v1.0.0" and not ok.get("Error")
     standin.reset()
+
+
+def test_pseudo_versions_are_validated(gosub_url: str, repos: dict[str, GitRepo]) -> None:
+    base = f"{gosub_url}/mono/example.test/mono/@v/"
+    sha = repos["acme/mono"].rev_parse("main")[:12]
+    good = httpx.get(base + "main.info").json()["Version"]
+    assert good == f"v1.2.1-0.20240507070809-{sha}"
+    assert httpx.get(base + good + ".info").status_code == 200
+    assert httpx.get(base + good + ".mod").text.startswith("module example.test/mono")
+    cases = {
+        f"v1.2.1-0.20240507070808-{sha}": "does not match version-control timestamp",
+        f"v1.2.1-0.20240507070809-{sha[:11]}0": "unknown revision",
+        f"v1.9.1-0.20240507070809-{sha}": "preceding tag (v1.9.0) not found",
+        f"v1.0.0-20240507070809-{sha}": "must be v0, not v1",
+    }
+    for version, needle in cases.items():
+        r = httpx.get(base + version + ".info")
+        assert r.status_code == 404, (version, r.text)
+        assert needle in r.text, (version, r.text)
