@@ -110,3 +110,26 @@ async def test_readme_mount_example(standin: GitHubStandin) -> None:
         assert r.status_code == 200 and r.text.split() == ["v1.0.0", "v1.1.0-beta.1"]
         other = await c.get("/go/example.test/other/@v/list")
         assert other.status_code == 404 and "not served here" in other.text
+
+
+async def test_tag_peeling_follows_pagination(standin: GitHubStandin, repos_root: Path) -> None:
+    """Annotated tags are peeled through /tags, 100 a page, following Link headers."""
+    from gosub.github import GitHubClient, GitHubSource
+
+    repo = GitRepo(repos_root / "acme" / "pages")
+    repo.write("go.mod", "module example.test/pages\n")
+    commits = []
+    for i in range(3):
+        repo.write("p.go", f"package pages\n\nconst P = {i}\n")
+        commits.append(repo.commit(f"c{i}", date=f"2024-0{i + 1}-01T00:00:00Z"))
+        for j in range(80):
+            repo.tag(f"v1.{i}.{j}", annotated=(j % 2 == 0), message="m")
+    client = GitHubClient(api_url=standin.api_url, retry=FAST_RETRY)
+    try:
+        standin.reset()
+        tags = await GitHubSource(client, "acme", "pages").tag_commits("v")
+        assert len(tags) == 240
+        assert all(tags[f"v1.{i}.{j}"] == commits[i] for i in range(3) for j in range(80))
+        assert standin.counts["tags"] == 3 and standin.counts["matching-refs"] == 1
+    finally:
+        await client.aclose()
