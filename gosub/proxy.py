@@ -9,6 +9,7 @@ and translates errors; the Go rules live in :mod:`gosub.modrepo`.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -207,6 +208,9 @@ class GoproxyApp:
             escaped, _, file = rest.partition("/@v/")
         elif rest.endswith("/@latest"):
             escaped, file = rest[: -len("/@latest")], "@latest"
+        elif "/@gosub/" in rest:
+            escaped, _, command = rest.partition("/@gosub/")
+            file = "@gosub/" + command
         else:
             return f"{rest!r} is not a Go module proxy request"
         try:
@@ -262,6 +266,18 @@ class GoproxyApp:
             info = await repo.latest()
             return _respond(
                 request, info.to_json(self.repo_url, repo.code_dir), "application/json", SHORT
+            )
+        if file == "@gosub/tags":
+            tags = await self.source.list_tags("")
+            return _respond(request, "".join(t + "\n" for t in tags).encode(), TEXT, SHORT)
+        if file == "@gosub/rate_limit":
+            # GitHub's own answer: counts and reset times, never the token.
+            data = await self.shared.client.get_json("/rate_limit", what="rate limit")
+            body = json.dumps(data).encode() + b"\n"
+            return _respond(request, body, "application/json", "no-store")
+        if file.startswith("@gosub/"):
+            raise NotFoundError(
+                f"unknown gosub command {file!r}: expected @gosub/tags or @gosub/rate_limit"
             )
         escaped, dot, ext = file.rpartition(".")
         if not dot or ext not in ("info", "mod", "zip") or "/" in escaped:

@@ -1,0 +1,221 @@
+"""The URL-configured proxy: ``gosub(base)`` reads each module's config from the URL.
+
+The format is the original gosub's, so URLs already published in ``go-import`` tags and
+``GOPROXY`` settings keep working::
+
+    BASE + github.com/OWNER/REPO[:d=DIR&m=MODULE&p=PREFIX&s=SUFFIX]; + /MODULE/@v/...
+
+The parameters are ``application/x-www-form-urlencoded`` (the original used JavaScript's
+``URLSearchParams``), parameters equal to their defaults are omitted, and the first ``;``
+ends the config. Unlike the original, values containing ``:``, ``;``, ``&``, ``=``, ``%`` or
+``+`` round-trip: the config is split on the raw, still-encoded text, never on decoded
+values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gosub.config import GoproxyConfig
+from gosub.errors import ConfigError
+from gosub.github import RetryPolicy
+from gosub.proxy import NOT_FOUND_CACHE, TEXT, GoproxyApp, Shared, make_shared
+
+log = logging.getLogger("gosub")
+
+_PARAMS = (("d", "directory"), ("m", "module"), ("p", "tag_prefix"), ("s", "tag_suffix"))
+_DEFAULTS: dict[str, Any] = {"directory": "", "module": None, "tag_prefix": "v", "tag_suffix": ""}
+# The form-urlencoded serializer (WHATWG URL standard) leaves only these bytes alone.
+_SAFE = frozenset(b"*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+EXAMPLE = "github.com/OWNER/REPO:d=go%2Fmylib&p=mylib-go-;"
+MAX_CONFIG = 2048
+
+
+def _form_encode(value: str) -> str:
+    """application/x-www-form-urlencoded, exactly as ``URLSearchParams.toString()``."""
+    out = []
+    for b in value.encode("utf-8"):
+        if b in _SAFE:
+            out.append(chr(b))
+        elif b == 0x20:
+            out.append("+")
+        else:
+            out.append(f"%{b:02X}")
+    return "".join(out)
+
+
+def gosub_encode(config: GoproxyConfig) -> str:
+    """The URL path segment that configures ``config`` (ends with ``;``)."""
+    if config.host != "github.com":
+        raise ConfigError("the gosub URL format only names github.com repositories")
+    params = []
+    for key, field in _PARAMS:
+        value = getattr(config, field)
+        if value is not None and value != _DEFAULTS[field]:
+            params.append(f"{key}={_form_encode(value)}")
+    query = ":" + "&".join(params) if params else ""
+    return f"github.com/{config.owner}/{config.repo}{query};"
+
+
+def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
+    """Decode the config at the start of ``path`` (the raw, percent-encoded path).
+
+    Returns ``(config, used)`` where ``used`` is the consumed text including the ``;``,
+    or ``None`` when ``path`` does not start with a gosub config. An invalid value
+    raises :class:`gosub.errors.ConfigError` naming the field.
+    """
+    spec, semi, _ = path.partition(";")
+    if not semi or len(spec) > MAX_CONFIG:
+        return None
+    repo_part, colon, args = spec.partition(":")
+    parts = repo_part.split("/")
+    if len(parts) != 3 or parts[0] != "github.com" or not parts[1] or not parts[2]:
+        return None
+    kwargs: dict[str, Any] = {}
+    if colon and args:
+        for pair in args.split("&"):
+            if not pair:
+                continue
+            key, _, raw = pair.partition("=")
+            field = dict(_PARAMS).get(unquote_plus(key))
+            if field is None:
+                raise ConfigError(
+                    f"unknown parameter {unquote_plus(key)!r} in the gosub URL: use d (directory), "
+                    "m (module), p (tag prefix) or s (tag suffix)"
+                )
+            # URLSearchParams.get returns the first value of a repeated parameter.
+            kwargs.setdefault(field, unquote_plus(raw, errors="strict"))
+    config = GoproxyConfig(url=f"https://{repo_part}", **kwargs)
+    return config, spec + ";"
+
+
+class GosubApp:
+    """The ASGI app :func:`gosub` returns."""
+
+    def __init__(
+        self,
+        base: str,
+        shared: Shared,
+        *,
+        fallback: ASGIApp | None = None,
+        owns_shared: bool = False,
+        max_apps: int = 256,
+    ) -> None:
+        self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        self.shared = shared
+        self.fallback = fallback
+        self._owns = owns_shared
+        self._apps: OrderedDict[GoproxyConfig, GoproxyApp] = OrderedDict()
+        self._max_apps = max_apps
+
+    def app_for(self, config: GoproxyConfig) -> GoproxyApp:
+        """The (reused) goproxy app serving ``config``."""
+        app = self._apps.get(config)
+        if app is None:
+            app = GoproxyApp(self.base + gosub_encode(config), config, self.shared)
+            self._apps[config] = app
+            while len(self._apps) > self._max_apps:
+                self._apps.popitem(last=False)
+        self._apps.move_to_end(config)
+        return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    if self._owns:
+                        await self.shared.client.aclose()
+                        self.shared.zips.close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        # Decode from the raw path: values may hold %3B (;) or %26 (&), which a decoded
+        # path would turn into separators.
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else scope.get("path", "")
+        root = scope.get("root_path", "")
+        if not path.startswith(self.base) and root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        if not path.startswith(self.base):
+            await self._reject(scope, receive, send, 404, f"{path} is outside {self.base}")
+            return
+        rest = path[len(self.base) :]
+        try:
+            decoded = gosub_decode(rest)
+        except (ConfigError, UnicodeDecodeError) as exc:
+            await self._reject(scope, receive, send, 400, f"bad gosub config: {exc}")
+            return
+        if decoded is None:
+            await self._reject(
+                scope,
+                receive,
+                send,
+                404,
+                "this is a gosub server: the path must start with a module config such as "
+                f"{self.base}{EXAMPLE}/MODULE/@v/list (github.com/OWNER/REPO, then optional "
+                "d=DIRECTORY, m=MODULE, p=TAG_PREFIX, s=TAG_SUFFIX, form-encoded, ended by ';')",
+            )
+            return
+        config, used = decoded
+        module_rest = rest[len(used) :]
+        if not module_rest.startswith("/"):
+            await self._reject(scope, receive, send, 404, f"expected /MODULE/@v/... after {used!r}")
+            return
+        # The module part is an ordinary GOPROXY path: percent-decode it as servers do.
+        request = Request(scope, receive)
+        response = await self.app_for(config).handle(request, unquote(module_rest[1:]))
+        if isinstance(response, str):
+            await self._reject(scope, receive, send, 404, response)
+            return
+        await response(scope, receive, send)
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, status: int, why: str
+    ) -> None:
+        if self.fallback is not None and status == 404:
+            await self.fallback(scope, receive, send)
+            return
+        resp = Response(
+            ("not found: " if status == 404 else "") + why + "\n",
+            status_code=status,
+            media_type=TEXT,
+            headers={"Cache-Control": NOT_FOUND_CACHE if status == 404 else "no-store"},
+        )
+        await resp(scope, receive, send)
+
+
+def gosub(
+    base: str = "/",
+    *,
+    env: Mapping[str, str] | None = None,
+    fallback: ASGIApp | None = None,
+    shared: Shared | None = None,
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+) -> GosubApp:
+    """An ASGI app serving any GitHub module whose config is encoded in the URL:
+    ``BASE + gosub_encode(config) + "/" + MODULE/@v/...``.
+
+    ``env`` is read for ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default ``os.environ``;
+    ``{}`` ignores the environment). Paths that are not gosub URLs go to ``fallback``
+    when given, else get a 404 explaining the format.
+    """
+    owns = shared is None
+    if shared is None:
+        shared = make_shared(env, timeout=timeout, retry=retry)
+    return GosubApp(base, shared, fallback=fallback, owns_shared=owns)
+
+
+__all__ = ["GosubApp", "gosub", "gosub_decode", "gosub_encode"]

@@ -1,0 +1,199 @@
+"""The gosub URL format (compatible with the original) and the gosub(base) app."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gosub import ConfigError, GoproxyConfig, gosub, gosub_decode, gosub_encode
+from tests.conftest import FAST_RETRY, UvicornThread
+from tests.support.ghapi import GitHubStandin
+from tests.support.git import GitRepo
+from tests.support.golang import GoRunner
+
+GH = "https://github.com/more-please/gosub"
+# The original's own test vectors and README examples, verbatim.
+ORIGINAL = [
+    ("github.com/more-please/gosub;", {"url": GH}),
+    ("github.com/more-please/gosub:d=goproxy;", {"url": GH, "directory": "goproxy"}),
+    ("github.com/more-please/gosub:d=foo%2Fbar;", {"url": GH, "directory": "foo/bar"}),
+    (
+        "github.com/more-please/gosub:p=pre-&s=-post;",
+        {"url": GH, "tag_prefix": "pre-", "tag_suffix": "-post"},
+    ),
+    ("github.com/more-please/gosub:p=;", {"url": GH, "tag_prefix": ""}),
+    (
+        "github.com/more-please/utf64:d=go&m=utf64.moreplease.com&p=go-;",
+        {
+            "url": "https://github.com/more-please/utf64",
+            "module": "utf64.moreplease.com",
+            "directory": "go",
+            "tag_prefix": "go-",
+        },
+    ),
+    (
+        "github.com/more-please/more-stuff:d=utf64%2Fgo&m=utf64.moreplease.com&p=utf64-go-;",
+        {
+            "url": "https://github.com/more-please/more-stuff",
+            "module": "utf64.moreplease.com",
+            "directory": "utf64/go",
+            "tag_prefix": "utf64-go-",
+        },
+    ),
+    (
+        "github.com/more-please/more-stuff:d=utf64%2Fgo&p=utf64-go-;",
+        {
+            "url": "https://github.com/more-please/more-stuff",
+            "directory": "utf64/go",
+            "tag_prefix": "utf64-go-",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("encoded", "fields"), ORIGINAL, ids=[e for e, _ in ORIGINAL])
+def test_original_examples(encoded: str, fields: dict[str, str]) -> None:
+    config = GoproxyConfig(**fields)  # type: ignore[arg-type]
+    assert gosub_encode(config) == encoded
+    for extra in ("", "ignore;", "/extra/stuff/"):
+        decoded = gosub_decode(encoded + extra)
+        assert decoded == (config, encoded)
+
+
+def test_original_invalid_module_is_refused_by_name() -> None:
+    # The original's test used m=scooby, which is not a valid Go module path.
+    with pytest.raises(ConfigError, match="module"):
+        gosub_decode("github.com/more-please/gosub:m=scooby;")
+
+
+@pytest.mark.parametrize(
+    "path", ["", "github.com/a/b", "gitlab.com/a/b;", "github.com/a;", "github.com/a/b/c;", "x;"]
+)
+def test_not_a_config(path: str) -> None:
+    assert gosub_decode(path) is None
+
+
+def test_unknown_parameter_and_bad_values() -> None:
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        gosub_decode("github.com/a/b:x=1;")
+    with pytest.raises(ConfigError, match="directory"):
+        gosub_decode("github.com/a/b:d=..%2Fetc;")
+
+
+_ODD = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019-_.~/%&=;:+!@$,'()é€中 ")), min_size=0, max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(directory=_ODD, prefix=_ODD, suffix=_ODD)
+def test_round_trip(directory: str, prefix: str, suffix: str) -> None:
+    try:
+        config = GoproxyConfig(
+            url="https://github.com/o-1/r.x_y",
+            directory=directory,
+            tag_prefix=prefix,
+            tag_suffix=suffix,
+            module="example.com/m",
+        )
+    except ConfigError:
+        return
+    encoded = gosub_encode(config)
+    assert encoded.count(";") == 1 and encoded.endswith(";")
+    assert gosub_decode(encoded + "/example.com/m/@v/list") == (config, encoded)
+
+
+@pytest.fixture(scope="module")
+def gosub_app_url(standin: GitHubStandin) -> Iterator[str]:
+    server = UvicornThread(
+        gosub(
+            "/",
+            env={"GITHUB_API_URL": standin.api_url, "GITHUB_TOKEN": "tok-secret"},
+            retry=FAST_RETRY,
+        )
+    )
+    yield server.start()
+    server.stop()
+
+
+def test_go_through_gosub_url(
+    gosub_app_url: str, gosub_url: str, tmp_path: Path, gocache: Path
+) -> None:
+    config = GoproxyConfig(
+        url="https://github.com/acme/mono",
+        directory="go/lib",
+        tag_prefix="go/lib/v",
+        module="example.test/mono",
+    )
+    encoded = gosub_encode(config)
+    assert encoded == "github.com/acme/mono:d=go%2Flib&m=example.test%2Fmono&p=go%2Flib%2Fv;"
+    go = GoRunner(tmp_path / "g1", gocache=gocache)
+    proxy = f"{gosub_app_url}/{encoded}/"
+    assert go.list_versions("example.test/mono", goproxy=proxy) == [
+        "v1.0.0",
+        "v1.1.0",
+        "v1.2.0-rc.1",
+        "v1.2.0",
+    ]
+    via_url = go.mod_download("example.test/mono", "v1.1.0", goproxy=proxy)
+    via_goproxy = GoRunner(tmp_path / "g2", gocache=gocache).mod_download(
+        "example.test/mono", "v1.1.0", goproxy=f"{gosub_url}/mono/"
+    )
+    assert via_url["Sum"] == via_goproxy["Sum"] and via_url["GoModSum"] == via_goproxy["GoModSum"]
+
+
+def test_values_with_separators_round_trip_through_go(
+    gosub_app_url: str, repos_root: Path, tmp_path: Path, gocache: Path
+) -> None:
+    """A directory and tags holding ; & = + % : the original split decoded text and broke."""
+    repo = GitRepo(repos_root / "acme" / "odd")
+    repo.write("we;ird&dir=+%/go.mod", "module example.test/odd\n")
+    repo.write("we;ird&dir=+%/odd.go", "package odd\n")
+    repo.commit("odd", date="2024-01-01T00:00:00Z")
+    repo.tag("p=1&q+1.0.0;s")
+    config = GoproxyConfig(
+        url="https://github.com/acme/odd",
+        directory="we;ird&dir=+%",
+        tag_prefix="p=1&q+",
+        tag_suffix=";s",
+    )
+    encoded = gosub_encode(config)
+    assert encoded.count(";") == 1
+    go = GoRunner(tmp_path / "g", gocache=gocache)
+    proxy = f"{gosub_app_url}/{encoded}/"
+    assert go.list_versions("example.test/odd", goproxy=proxy) == ["v1.0.0"]
+    result = go.mod_download("example.test/odd", "v1.0.0", goproxy=proxy)
+    assert result["Version"] == "v1.0.0" and not result.get("Error")
+
+
+def test_gosub_commands(gosub_app_url: str) -> None:
+    base = (
+        f"{gosub_app_url}/github.com/acme/custom:d=go&p=mylib-go-&s=-release;/example.test/custom"
+    )
+    tags = httpx.get(base + "/@gosub/tags")
+    assert tags.status_code == 200
+    assert "mylib-js-1.0.0-release" in tags.text.split()  # raw, unfiltered
+    rl = httpx.get(base + "/@gosub/rate_limit")
+    assert rl.status_code == 200 and "core" in json.loads(rl.text)["resources"]
+    assert "tok-secret" not in rl.text and "tok-secret" not in tags.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "needle"),
+    [
+        ("/", 404, "github.com/OWNER/REPO"),
+        ("/github.com/acme/custom/example.test/custom/@v/list", 404, "ended by ';'"),
+        ("/github.com/acme/custom:d=..%2Fx;/example.test/custom/@v/list", 400, "directory"),
+        ("/github.com/acme/custom:q=1;/example.test/custom/@v/list", 400, "unknown parameter"),
+        ("/github.com/acme/custom;", 404, "/MODULE/@v/"),
+    ],
+)
+def test_gosub_errors(gosub_app_url: str, path: str, status: int, needle: str) -> None:
+    r = httpx.get(gosub_app_url + path)
+    assert r.status_code == status and needle in r.text
