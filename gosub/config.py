@@ -153,7 +153,7 @@ def _clean_directory(directory: str | None) -> str:
         return ""
     if not isinstance(directory, str):
         raise ConfigError("directory must be a string")
-    d = directory.strip()
+    d = directory
     if d in ("", ".", "./"):
         return ""
     if d.startswith("/"):
