@@ -9,6 +9,7 @@ and translates errors; the Go rules live in :mod:`gosub.modrepo`.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import os
@@ -157,6 +158,11 @@ class GoproxyApp:
                 await self.fallback(scope, receive, send)
             return
         request = Request(scope, receive)
+        if request.query_params.get("go-get") == "1" and self.config.module:
+            page = self._vanity(request)
+            if page is not None:
+                await page(scope, receive, send)
+                return
         path: str = scope.get("path", "")
         root: str = scope.get("root_path", "")
         if not path.startswith(self.base) and root and path.startswith(root):
@@ -171,6 +177,28 @@ class GoproxyApp:
             await self._not_ours(scope, receive, send, response)
             return
         await response(scope, receive, send)
+
+    def _vanity(self, request: Request) -> Response | None:
+        """The ``?go-get=1`` page for the configured module (or a package in it): a
+        ``go-import`` tag of kind ``mod`` naming this proxy, so one deployment is both
+        the vanity host and the proxy (cmd/go/internal/vcs discovery.go)."""
+        module = self.config.module
+        host = request.headers.get("host", "").split(":", 1)[0].lower()
+        import_path = host + request.url.path.rstrip("/")
+        if module is None or not (import_path == module or import_path.startswith(module + "/")):
+            return None
+        scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
+        authority = request.headers.get("host", host)
+        proxy_url = f"{scheme}://{authority}{self.base.rstrip('/')}"
+        content = html.escape(f"{module} mod {proxy_url}", quote=True)
+        body = (
+            "<!DOCTYPE html>\n<html><head>\n"
+            f'<meta name="go-import" content="{content}">\n'
+            f"</head><body>go get {html.escape(module)}</body></html>\n"
+        )
+        return Response(
+            body, media_type="text/html; charset=utf-8", headers={"Cache-Control": SHORT}
+        )
 
     async def _not_ours(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
         if self.fallback is not None:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from tests.support.git import git, neutral_git_env
 
 
@@ -149,6 +151,7 @@ class DirectModeServer:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._prefixes: dict[str, tuple[str, str]] = {}  # prefix -> (repo key, subdir)
+        self._relays: dict[str, str] = {}  # host -> http://127.0.0.1:PORT
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
 
@@ -193,9 +196,14 @@ class DirectModeServer:
         git(bare, "update-server-info")
         self._prefixes[prefix] = (key, subdir)
 
+    def relay(self, host: str, target: str) -> None:
+        """Forward every request for ``host`` to ``target`` (``http://127.0.0.1:PORT``),
+        keeping the path, query and Host header: a vanity host played by a real server."""
+        self._relays[host] = target
+
     def env(self) -> dict[str, str]:
         """What to add to the go environment to reach the vanity hosts."""
-        hosts = sorted({p.split("/", 1)[0] for p in self._prefixes})
+        hosts = sorted({p.split("/", 1)[0] for p in self._prefixes} | set(self._relays))
         return {
             "GOPROXY": "direct",
             "GOINSECURE": ",".join(hosts),
@@ -208,8 +216,24 @@ class DirectModeServer:
             "no_proxy": "",
         }
 
+    def _relay(self, h: BaseHTTPRequestHandler, target: str, host: str) -> None:
+        url = urlsplit(h.path)
+        path = url.path + (f"?{url.query}" if url.query else "")
+        with httpx.Client(base_url=target, timeout=60) as client:
+            resp = client.get(path, headers={"Host": host})
+        h.send_response(resp.status_code)
+        for key in ("content-type", "location", "cache-control"):
+            if key in resp.headers:
+                h.send_header(key, resp.headers[key])
+        h.send_header("Content-Length", str(len(resp.content)))
+        h.end_headers()
+        h.wfile.write(resp.content)
+
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         url = urlsplit(h.path)
+        if url.netloc in self._relays:
+            self._relay(h, self._relays[url.netloc], url.netloc)
+            return
         host_path = (url.netloc + url.path).rstrip("/")
         status, ctype, body = 404, "text/plain", b"not found\n"
         if url.query == "go-get=1":
