@@ -348,6 +348,12 @@ class GitHubSource:
         """``host/owner/repo``."""
         return f"{self.client.host}/{self.owner}/{self.repo}"
 
+    async def is_public(self) -> bool:
+        """Whether the repository is public (``GET /repos/O/R``); a repository the token
+        cannot see is reported as not found."""
+        data = await self.client.get_json(self._base, what=self.display_name)
+        return isinstance(data, dict) and data.get("private") is False
+
     async def list_tags(self, prefix: str) -> list[str]:
         """Tag names starting with ``prefix``: one matching-refs request, revalidated."""
         refs = await self._matching_refs(prefix)

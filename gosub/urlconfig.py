@@ -15,8 +15,9 @@ values.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
@@ -25,7 +26,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gosub.config import GoproxyConfig
-from gosub.errors import ConfigError
+from gosub.errors import ConfigError, GosubError, NotFoundError
 from gosub.github import RetryPolicy
 from gosub.proxy import NOT_FOUND_CACHE, TEXT, GoproxyApp, Shared, make_shared
 
@@ -108,9 +109,16 @@ class GosubApp:
         fallback: ASGIApp | None = None,
         owns_shared: bool = False,
         max_apps: int = 256,
+        owners: Iterable[str] | None = None,
+        allow_private: bool = False,
+        visibility_ttl: float = 600.0,
     ) -> None:
         self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
         self.shared = shared
+        self.owners = {o.lower() for o in owners} if owners is not None else None
+        self.allow_private = allow_private
+        self.visibility_ttl = visibility_ttl
+        self._public: dict[tuple[str, str], tuple[float, bool]] = {}
         self.fallback = fallback
         self._owns = owns_shared
         self._apps: OrderedDict[GoproxyConfig, GoproxyApp] = OrderedDict()
@@ -155,7 +163,7 @@ class GosubApp:
         try:
             decoded = gosub_decode(rest)
         except (ConfigError, UnicodeDecodeError) as exc:
-            await self._reject(scope, receive, send, 400, f"bad gosub config: {exc}")
+            await self._reject(scope, receive, send, 400, f"bad request: bad gosub config: {exc}")
             return
         if decoded is None:
             await self._reject(
@@ -174,12 +182,50 @@ class GosubApp:
             await self._reject(scope, receive, send, 404, f"expected /MODULE/@v/... after {used!r}")
             return
         # The module part is an ordinary GOPROXY path: percent-decode it as servers do.
+        refusal = await self._refusal(config)
+        if refusal is not None:
+            await self._reject(scope, receive, send, *refusal)
+            return
         request = Request(scope, receive)
         response = await self.app_for(config).handle(request, unquote(module_rest[1:]))
         if isinstance(response, str):
             await self._reject(scope, receive, send, 404, response)
             return
         await response(scope, receive, send)
+
+    async def _refusal(self, config: GoproxyConfig) -> tuple[int, str] | None:
+        """Why this shared server will not serve ``config``'s repository, if it won't.
+
+        A shared server must not turn its token into everyone's key to the private
+        repositories that token can read: unless ``allow_private``, only public
+        repositories are served (checked when the server has a token; without one,
+        GitHub shows nothing else), optionally only for allowed owners.
+        """
+        if self.owners is not None and config.owner.lower() not in self.owners:
+            return 403, (
+                f"forbidden: this gosub server only serves repositories of "
+                f"{', '.join(sorted(self.owners))}; {config.owner} is not one of them"
+            )
+        if self.allow_private or not self.shared.client.has_token:
+            return None
+        key = (config.owner.lower(), config.repo.lower())
+        now = time.monotonic()
+        known = self._public.get(key)
+        if known is None or now - known[0] > self.visibility_ttl:
+            try:
+                public = await self.app_for(config).source.is_public()
+            except NotFoundError:
+                public = False
+            except GosubError as exc:
+                return exc.status, exc.message
+            known = (now, public)
+            self._public[key] = known
+        if not known[1]:
+            return 404, (
+                f"{config.repo_path} is not a public repository; this shared gosub server "
+                "serves public repositories only"
+            )
+        return None
 
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, status: int, why: str
@@ -204,18 +250,28 @@ def gosub(
     shared: Shared | None = None,
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
+    owners: Iterable[str] | None = None,
+    allow_private: bool = False,
 ) -> GosubApp:
     """An ASGI app serving any GitHub module whose config is encoded in the URL:
     ``BASE + gosub_encode(config) + "/" + MODULE/@v/...``.
 
     ``env`` is read for ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default ``os.environ``;
     ``{}`` ignores the environment). Paths that are not gosub URLs go to ``fallback``
-    when given, else get a 404 explaining the format.
+    when given, else get a 404 explaining the format. Only public repositories are
+    served unless ``allow_private``; ``owners`` restricts the served owners.
     """
     owns = shared is None
     if shared is None:
         shared = make_shared(env, timeout=timeout, retry=retry)
-    return GosubApp(base, shared, fallback=fallback, owns_shared=owns)
+    return GosubApp(
+        base,
+        shared,
+        fallback=fallback,
+        owns_shared=owns,
+        owners=owners,
+        allow_private=allow_private,
+    )
 
 
 __all__ = ["GosubApp", "gosub", "gosub_decode", "gosub_encode"]

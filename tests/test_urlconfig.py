@@ -197,3 +197,43 @@ def test_gosub_commands(gosub_app_url: str) -> None:
 def test_gosub_errors(gosub_app_url: str, path: str, status: int, needle: str) -> None:
     r = httpx.get(gosub_app_url + path)
     assert r.status_code == status and needle in r.text
+
+
+@pytest.fixture(scope="module")
+def private_standin(repos_root: Path, repos: object) -> Iterator[GitHubStandin]:
+    """The stand-in with acme/attrs private (visible only with a token)."""
+    server = GitHubStandin(repos_root, private={"acme/attrs"})
+    server.start()
+    yield server
+    server.stop()
+
+
+ATTRS = "/github.com/acme/attrs:d=mod&p=mod%2Fv;/example.test/attrs/@v/list"
+CUSTOM = "/github.com/acme/custom:d=go&p=mylib-go-&s=-release;/example.test/custom/@v/list"
+
+
+async def test_shared_server_serves_public_repositories_only(
+    private_standin: GitHubStandin,
+) -> None:
+    env = {"GITHUB_API_URL": private_standin.api_url, "GITHUB_TOKEN": "server-token"}
+    strict = gosub("/", env=env, retry=FAST_RETRY)
+    lenient = gosub("/", env=env, retry=FAST_RETRY, allow_private=True)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=strict), base_url="http://t"
+    ) as c:
+        assert (await c.get(CUSTOM)).text.split() == ["v1.0.0", "v1.1.0-beta.1"]
+        r = await c.get(ATTRS)
+        assert r.status_code == 404 and "not a public repository" in r.text
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=lenient), base_url="http://t"
+    ) as c:
+        assert (await c.get(ATTRS)).text.split() == ["v1.0.0"]
+
+
+async def test_owner_allowlist(private_standin: GitHubStandin) -> None:
+    app = gosub(
+        "/", env={"GITHUB_API_URL": private_standin.api_url}, retry=FAST_RETRY, owners=["Other"]
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get(CUSTOM)
+    assert r.status_code == 403 and "only serves repositories of other" in r.text

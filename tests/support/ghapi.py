@@ -41,8 +41,12 @@ class _NotFound(Exception):
 class GitHubStandin:
     """The stand-in server. ``counts`` holds requests per endpoint name."""
 
-    def __init__(self, repos_root: Path, *, api_prefix: str = "") -> None:
+    def __init__(
+        self, repos_root: Path, *, api_prefix: str = "", private: set[str] | None = None
+    ) -> None:
         self.root = repos_root
+        # "owner/repo" names that are private: visible only to requests with a token.
+        self.private = private or set()
         self.api_prefix = api_prefix.rstrip("/")
         self.counts: Counter[str] = Counter()
         self.requests: list[tuple[str, str, bool]] = []
@@ -238,7 +242,18 @@ class GitHubStandin:
             raise _NotFound(path)
         owner, name, rest = m.group(1), m.group(2), unquote(m.group(3) or "")
         repo = self._repo(owner, name)
+        is_private = f"{owner}/{name}" in self.private
+        if is_private and "authorization" not in h.headers:
+            raise _NotFound(f"{owner}/{name}")  # GitHub hides private repositories
         accept = h.headers.get("accept", "")
+        if rest == "":
+            data = {
+                "full_name": f"{owner}/{name}",
+                "private": is_private,
+                "visibility": "private" if is_private else "public",
+                "default_branch": "main",
+            }
+            return ("repo", *self._json(data))
         raw = "raw" in accept
         if rest.startswith("/git/matching-refs/tags/") or rest == "/git/matching-refs/tags":
             prefix = rest[len("/git/matching-refs/tags/") :]
