@@ -86,13 +86,16 @@ def start_gosub(
     api_url: str, name: str, directory: str, prefix: str, module: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    config = Path(tempfile.mkdtemp(prefix="gosub-bench-cfg-")) / "gosub.toml"
+    config.write_text(
+        "[server]\nshared = false\n\n[[module]]\n"
+        f'url = "https://github.com/bench/{name}"\nmodule = "{module}"\n'
+        f'directory = "{directory}"\ntag_prefix = "{prefix}"\n'
+    )
     env = {
         **os.environ,
         "GITHUB_API_URL": api_url,
-        "GOSUB_URL": f"https://github.com/bench/{name}",
-        "GOSUB_MODULE": module,
-        "GOSUB_DIRECTORY": directory,
-        "GOSUB_TAG_PREFIX": prefix,
+        "GOSUB_CONFIG": str(config),
         "PYTHONPATH": str(HERE.parent),
     }
     env.pop("GITHUB_TOKEN", None)

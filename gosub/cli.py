@@ -1,12 +1,37 @@
-"""The ``gosub`` command line: ``gosub serve`` runs the proxy with uvicorn."""
+"""The ``gosub`` command line.
+
+- ``gosub serve`` runs the proxy with uvicorn: from a TOML config (``--config`` or
+  ``GOSUB_CONFIG``), or one module given by flags, or by default the shared
+  URL-configured server at ``/``;
+- ``gosub encode`` / ``gosub decode`` convert between a config and the URL format;
+- ``gosub check`` shows which tags of a repository become versions, and why the others
+  do not, for debugging a tag prefix or suffix.
+
+Bad input gives a one-line error on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
+from collections.abc import Sequence
 
 from gosub.config import GoproxyConfig
-from gosub.errors import ConfigError
+from gosub.errors import ConfigError, GosubError
+
+
+def _add_config_flags(p: argparse.ArgumentParser, *, url_required: bool) -> None:
+    p.add_argument("--url", required=url_required, help="https://github.com/OWNER/REPO")
+    p.add_argument("--module", help="the module path (default: any)")
+    p.add_argument("--directory", default="", help="the module's directory in the repository")
+    p.add_argument("--prefix", default="v", help='tag prefix (default "v")')
+    p.add_argument(
+        "--suffix",
+        default="",
+        help='tag suffix (default ""; write --suffix=-x when it starts with -)',
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,52 +43,147 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve",
-        help="serve one module over the GOPROXY protocol",
+        help="run the proxy",
         description=(
-            "Serve one module. Example: gosub serve --url https://github.com/OWNER/REPO "
-            "--directory go --prefix mylib-go- ; then GOPROXY=http://127.0.0.1:8080/"
-            " go get MODULE. GITHUB_TOKEN and GITHUB_API_URL are read from the environment."
+            "Run the proxy. With --url, serve that one module; with --config (or "
+            "GOSUB_CONFIG), serve what the TOML file lists; otherwise serve the shared "
+            "URL-configured proxy at /. GITHUB_TOKEN and GITHUB_API_URL are read from "
+            "the environment."
         ),
     )
-    serve.add_argument("--url", required=True, help="https://github.com/OWNER/REPO")
-    serve.add_argument("--module", help="the module path to serve (default: any)")
-    serve.add_argument("--directory", default="", help="the module's directory in the repository")
-    serve.add_argument("--prefix", default="v", help='tag prefix (default "v")')
-    serve.add_argument(
-        "--suffix",
-        default="",
-        help='tag suffix (default ""; write --suffix=-x when it starts with -)',
+    serve.add_argument("--config", help="TOML settings file (see gosub.settings)")
+    _add_config_flags(serve, url_required=False)
+    serve.add_argument("--base", default="/", help="URL path to serve --url's module under")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+
+    enc = sub.add_parser("encode", help="print the gosub URL segment for a config")
+    _add_config_flags(enc, url_required=True)
+    dec = sub.add_parser("decode", help="print the config a gosub URL segment names (JSON)")
+    dec.add_argument("path", help="e.g. 'github.com/OWNER/REPO:d=go&p=lib-go-;'")
+    check = sub.add_parser("check", help="show which tags become versions (asks GitHub)")
+    check.add_argument(
+        "path",
+        help="a gosub URL segment, optionally followed by /MODULE "
+        "(e.g. 'github.com/OWNER/REPO:d=go;/example.com/lib')",
     )
-    serve.add_argument("--base", default="/", help="URL path to serve under (default /)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _config(args: argparse.Namespace) -> GoproxyConfig:
+    return GoproxyConfig(
+        url=args.url,
+        module=args.module,
+        directory=args.directory,
+        tag_prefix=args.prefix,
+        tag_suffix=args.suffix,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gosub.settings import ModuleSettings, Settings, build_app, load_settings
+
+    if args.url:
+        settings = Settings(modules=(ModuleSettings(_config(args), args.base),), shared=False)
+    else:
+        settings = load_settings(path=args.config)
+    try:
+        import uvicorn
+    except ImportError:
+        print("gosub: serving needs uvicorn: pip install 'gosub[server]'", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        build_app(settings),
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        lifespan="on",
+    )
+    return 0
+
+
+async def _check(path: str) -> str:
+    from gosub import gosub_decode, pseudo, semver
+    from gosub.modrepo import ModuleRepo
+    from gosub.proxy import make_shared
+
+    decoded = gosub_decode(path)
+    if decoded is None:
+        raise ConfigError(f"{path!r} is not a gosub URL segment such as github.com/OWNER/REPO;")
+    config, used = decoded
+    module = path[len(used) :].strip("/") or config.module or "example.com/module"
+    shared = make_shared()
+    try:
+        from gosub.github import GitHubSource
+
+        source = GitHubSource(shared.client, config.owner, config.repo)
+        tags = await source.list_tags("")
+        lines = [
+            f"{config.repo_path}: {len(tags)} tags; prefix {config.tag_prefix!r}, "
+            f"suffix {config.tag_suffix!r}, directory {config.directory or '(root)'}"
+        ]
+        for tag in tags:
+            v = config.version_of_tag(tag)
+            if v is None:
+                why = "ignored: does not have the prefix and suffix"
+            elif not semver.is_valid(v):
+                why = f"ignored: {v} is not a semantic version"
+            elif v != semver.canonical(v):
+                why = f"ignored: {v} is not canonical ({semver.canonical(v)})"
+            elif pseudo.is_pseudo_version(v):
+                why = f"ignored: {v} looks like a pseudo-version"
+            else:
+                why = f"version {v}"
+            lines.append(f"  {tag}: {why}")
+        repo = ModuleRepo(config, source, module, cache=shared.cache, zips=shared.zips, repo_url="")
+        versions = await repo.versions()
+        lines.append(f"{module} @v/list: {' '.join(versions) or '(no versions)'}")
+        return "\n".join(lines)
+    finally:
+        await shared.client.aclose()
+        shared.zips.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gosub`` console script."""
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        try:
-            config = GoproxyConfig(
-                url=args.url,
-                module=args.module,
-                directory=args.directory,
-                tag_prefix=args.prefix,
-                tag_suffix=args.suffix,
-            )
-        except ConfigError as exc:
-            print(f"gosub: {exc}", file=sys.stderr)
-            return 2
-        try:
-            import uvicorn
-        except ImportError:
-            print("gosub: serving needs uvicorn: pip install 'gosub[server]'", file=sys.stderr)
-            return 2
-        from gosub.proxy import goproxy
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "encode":
+            from gosub.urlconfig import gosub_encode
 
-        uvicorn.run(goproxy(args.base, config), host=args.host, port=args.port)
-        return 0
+            print(gosub_encode(_config(args)))
+            return 0
+        if args.command == "decode":
+            from gosub.urlconfig import gosub_decode
+
+            decoded = gosub_decode(args.path)
+            if decoded is None:
+                raise ConfigError(
+                    f"{args.path!r} is not a gosub URL segment: expected "
+                    "github.com/OWNER/REPO[:d=DIR&m=MODULE&p=PREFIX&s=SUFFIX];"
+                )
+            c, used = decoded
+            print(
+                json.dumps(
+                    {
+                        "url": c.url,
+                        "module": c.module,
+                        "directory": c.directory,
+                        "tag_prefix": c.tag_prefix,
+                        "tag_suffix": c.tag_suffix,
+                        "used": used,
+                    },
+                    indent=2,
+                )
+            )
+            return 0
+        if args.command == "check":
+            print(asyncio.run(_check(args.path)))
+            return 0
+    except (ConfigError, GosubError) as exc:
+        print(f"gosub: {exc}", file=sys.stderr)
+        return 2
     return 2  # pragma: no cover - argparse enforces the sub-command
 
 

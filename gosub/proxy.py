@@ -241,17 +241,24 @@ class GoproxyApp:
             file = "@gosub/" + command
         else:
             return f"{rest!r} is not a Go module proxy request"
-        try:
-            path = gomodule.unescape_path(escaped)
-        except ValueError as exc:
-            return error_response(
-                BadRequestError(
-                    f"bad module path {escaped!r} in the request: {exc} (module paths use "
-                    "Go's case encoding: '!x' for 'X')"
+        if self.config.module is not None:
+            # Compare in escaped form: a path that is not this module (even one that is
+            # not a valid module path) belongs to the fallback.
+            if escaped != gomodule.escape_path(self.config.module):
+                return f"module {escaped} is not served here (only {self.config.module})"
+            path = self.config.module
+        else:
+            try:
+                path = gomodule.unescape_path(escaped)
+            except ValueError as exc:
+                if self.fallback is not None:
+                    return f"{escaped!r} is not a module path"
+                return error_response(
+                    BadRequestError(
+                        f"bad module path {escaped!r} in the request: {exc} (module paths use "
+                        "Go's case encoding: '!x' for 'X')"
+                    )
                 )
-            )
-        if self.config.module is not None and path != self.config.module:
-            return f"module {path} is not served here (only {self.config.module})"
         if request.method not in ("GET", "HEAD"):
             return Response(
                 "method not allowed: a Go module proxy answers GET and HEAD\n",

@@ -77,3 +77,45 @@ def test_serve_answers_the_go_proxy_protocol(standin: GitHubStandin) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gosub.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def test_encode_decode() -> None:
+    enc = _cli(
+        "encode",
+        "--url",
+        "https://github.com/acme/mono",
+        "--directory",
+        "go/lib",
+        "--prefix",
+        "go/lib/v",
+    )
+    assert (
+        enc.returncode == 0
+        and enc.stdout.strip() == "github.com/acme/mono:d=go%2Flib&p=go%2Flib%2Fv;"
+    )
+    dec = _cli("decode", enc.stdout.strip())
+    assert dec.returncode == 0 and '"directory": "go/lib"' in dec.stdout
+    bad = _cli("decode", "gitlab.com/x/y;")
+    assert bad.returncode == 2 and bad.stderr.startswith("gosub: ") and bad.stderr.count("\n") == 1
+
+
+def test_check_explains_tags(standin: GitHubStandin) -> None:
+    out = _cli(
+        "check",
+        "github.com/acme/rootmod;/example.test/rootmod",
+        env={"GITHUB_API_URL": standin.api_url, "GITHUB_TOKEN": ""},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "v2.1: ignored: v2.1 is not canonical (v2.1.0)" in out.stdout
+    assert "3.0.0: ignored: v3.0.0" not in out.stdout and "3.0.0: ignored" in out.stdout
+    assert "example.test/rootmod @v/list: v1.0.0 v2.0.0+incompatible" in out.stdout

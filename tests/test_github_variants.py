@@ -133,3 +133,11 @@ async def test_tag_peeling_follows_pagination(standin: GitHubStandin, repos_root
         assert standin.counts["tags"] == 3 and standin.counts["matching-refs"] == 1
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize("path", ["/example.test/Mono/@v/list", "/example.test/m!!x/@v/list"])
+async def test_bad_module_path_escaping_is_400_without_module_pin(path: str) -> None:
+    app = goproxy("/", GoproxyConfig(url="https://github.com/acme/mono"), env={})
+    async with _client(app) as c:
+        r = await c.get(path)
+    assert r.status_code == 400 and "bad module path" in r.text and "'!x' for 'X'" in r.text

@@ -1,0 +1,173 @@
+"""Deployment settings: a TOML file plus environment overrides, and the one function that
+builds the whole ASGI app from them (used by ``gosub serve``, ``handlers/asgi.py`` and the
+Lambda handler alike).
+
+Example ``gosub.toml``::
+
+    [server]
+    host = "0.0.0.0"
+    port = 8080
+    shared = true            # serve the URL-configured gosub app at shared_base
+    shared_base = "/"
+    owners = ["acme"]        # shared mode: only these owners' repositories
+    allow_private = false    # shared mode: never serve private repositories
+
+    [[module]]               # any number of fixed modules (goproxy mode)
+    module = "example.com/lib"
+    url = "https://github.com/acme/lib"
+    directory = "go"
+    tag_prefix = "lib-go-"
+    base = "/go/"
+
+Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
+``GOSUB_OWNERS`` (comma-separated), ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+With no file and no modules, gosub serves the shared URL-configured app at ``/``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp
+
+from gosub.config import GoproxyConfig
+from gosub.errors import ConfigError
+from gosub.proxy import goproxy, make_shared
+from gosub.urlconfig import gosub
+
+_SERVER_KEYS = {"host", "port", "shared", "shared_base", "owners", "allow_private"}
+_MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "base"}
+
+
+@dataclass(frozen=True)
+class ModuleSettings:
+    """One fixed module and where it is mounted."""
+
+    config: GoproxyConfig
+    base: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a gosub deployment is configured with."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    shared: bool = True
+    shared_base: str = "/"
+    owners: tuple[str, ...] | None = None
+    allow_private: bool = False
+    modules: tuple[ModuleSettings, ...] = field(default_factory=tuple)
+
+
+def _module(entry: Any, index: int) -> ModuleSettings:
+    where = f"[[module]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(entry) - _MODULE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"expected {', '.join(sorted(_MODULE_KEYS))}"
+        )
+    if "url" not in entry:
+        raise ConfigError(f"{where}: url is required")
+    base = entry.get("base", "/")
+    if not isinstance(base, str) or not base.startswith("/"):
+        raise ConfigError(f"{where}: base must be a URL path starting with '/'")
+    try:
+        config = GoproxyConfig(
+            url=entry["url"],
+            module=entry.get("module"),
+            directory=entry.get("directory", ""),
+            tag_prefix=entry.get("tag_prefix", "v"),
+            tag_suffix=entry.get("tag_suffix", ""),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return ModuleSettings(config, base)
+
+
+def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
+    """Read the TOML file (``path``, else ``GOSUB_CONFIG``, else none) and apply the
+    environment overrides. Errors name the file and the key."""
+    env = os.environ if env is None else env
+    file = path or env.get("GOSUB_CONFIG")
+    data: dict[str, Any] = {}
+    if file:
+        try:
+            data = tomllib.loads(Path(file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
+    unknown = set(data) - {"server", "module"}
+    if unknown:
+        raise ConfigError(
+            f"unknown section(s) {', '.join(sorted(unknown))}: use [server] and [[module]]"
+        )
+    server = data.get("server", {})
+    if not isinstance(server, dict):
+        raise ConfigError("[server] must be a table")
+    bad = set(server) - _SERVER_KEYS
+    if bad:
+        raise ConfigError(
+            f"[server]: unknown key(s) {', '.join(sorted(bad))}; "
+            f"expected {', '.join(sorted(_SERVER_KEYS))}"
+        )
+    modules = data.get("module", [])
+    if not isinstance(modules, list):
+        raise ConfigError("module must be an array of tables: [[module]]")
+    owners = server.get("owners")
+    if env.get("GOSUB_OWNERS"):
+        owners = [o.strip() for o in env["GOSUB_OWNERS"].split(",") if o.strip()]
+    if owners is not None and not (
+        isinstance(owners, list) and all(isinstance(o, str) for o in owners)
+    ):
+        raise ConfigError("[server] owners must be a list of GitHub owner names")
+    port: Any = env.get("GOSUB_PORT") or server.get("port", 8080)
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise ConfigError(f"port must be a number, not {port!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range")
+    settings = Settings(
+        host=str(env.get("GOSUB_HOST") or server.get("host", "127.0.0.1")),
+        port=port,
+        shared=bool(server.get("shared", not modules)),
+        shared_base=str(server.get("shared_base", "/")),
+        owners=tuple(owners) if owners is not None else None,
+        allow_private=bool(server.get("allow_private", False)),
+        modules=tuple(_module(m, i) for i, m in enumerate(modules)),
+    )
+    return settings
+
+
+def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIApp:
+    """The deployment's ASGI app: every fixed module (goproxy mode, vanity pages
+    included), then the shared URL-configured app, chained through ``fallback``; one
+    GitHub client and cache for all."""
+    env = os.environ if env is None else env
+    shared = make_shared(env)
+    app: ASGIApp | None = None
+    if settings.shared:
+        app = gosub(
+            settings.shared_base,
+            shared=shared,
+            owners=settings.owners,
+            allow_private=settings.allow_private,
+        )
+    for m in reversed(settings.modules):
+        app = goproxy(m.base, m.config, shared=shared, fallback=app)
+    if app is None:
+        raise ConfigError("nothing to serve: add [[module]] entries or set [server] shared = true")
+    return app
+
+
+__all__ = ["ModuleSettings", "Settings", "build_app", "load_settings"]

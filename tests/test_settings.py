@@ -1,0 +1,76 @@
+"""TOML settings, environment overrides, and the one app built from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gosub import ConfigError
+from gosub.settings import build_app, load_settings
+from tests.support.ghapi import GitHubStandin
+
+TOML = """
+[server]
+port = 9000
+shared = true
+owners = ["acme"]
+
+[[module]]
+module = "example.test/custom"
+url = "https://github.com/acme/custom"
+directory = "go"
+tag_prefix = "mylib-go-"
+tag_suffix = "-release"
+base = "/"
+"""
+
+
+def test_load_and_env_overrides(tmp_path: Path) -> None:
+    f = tmp_path / "gosub.toml"
+    f.write_text(TOML)
+    s = load_settings({"GOSUB_CONFIG": str(f), "GOSUB_PORT": "9100", "GOSUB_OWNERS": "a, b"})
+    assert (s.port, s.shared, s.owners) == (9100, True, ("a", "b"))
+    assert s.modules[0].config.tag_suffix == "-release" and s.modules[0].base == "/"
+    default = load_settings({})
+    assert default.shared and not default.modules and default.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[server]\nprot = 1\n", "unknown key(s) prot"),
+        ("[[module]]\ndirectory = 'x'\n", "url is required"),
+        ("[[module]]\nurl = 'https://github.com/a/b'\ndirectory = '/x'\n", "#1: directory"),
+        ("[server]\nport = 'many'\n", "port must be a number"),
+        ("[srv]\n", "unknown section"),
+        ("not toml at all [", "not valid TOML"),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, text: str, needle: str) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings({}, path=f)
+    assert needle in str(err.value)
+
+
+async def test_built_app_serves_fixed_modules_then_shared(
+    standin: GitHubStandin, tmp_path: Path
+) -> None:
+    f = tmp_path / "gosub.toml"
+    f.write_text(TOML)
+    env = {"GOSUB_CONFIG": str(f), "GITHUB_API_URL": standin.api_url}
+    app = build_app(load_settings(env), env)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        fixed = await c.get("/example.test/custom/@v/list")
+        assert fixed.text.split() == ["v1.0.0", "v1.1.0-beta.1"]
+        shared = await c.get(
+            "/github.com/acme/mono:d=go%2Flib&p=go%2Flib%2Fv;/example.test/mono/@v/list"
+        )
+        assert shared.text.split() == ["v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v1.2.0"]
+        vanity = await c.get("/custom?go-get=1", headers={"Host": "example.test"})
+        assert "example.test/custom mod http://example.test" in vanity.text
+        other_owner = await c.get("/github.com/other/x;/example.test/x/@v/list")
+        assert other_owner.status_code == 403
