@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gosub import webpage
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError, GosubError, NotFoundError
 from gosub.github import RetryPolicy
@@ -160,6 +161,9 @@ class GosubApp:
             await self._reject(scope, receive, send, 404, f"{path} is outside {self.base}")
             return
         rest = path[len(self.base) :]
+        if rest == "" and scope.get("method") in ("GET", "HEAD"):
+            await self._page(scope, receive, send)
+            return
         try:
             decoded = gosub_decode(rest)
         except (ConfigError, UnicodeDecodeError) as exc:
@@ -192,6 +196,25 @@ class GosubApp:
             await self._reject(scope, receive, send, 404, response)
             return
         await response(scope, receive, send)
+
+    async def _page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The web page that builds gosub URLs (with a server-side version check)."""
+        request = Request(scope, receive)
+        params = webpage.normalize(request.query_params)
+        scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
+        origin_base = f"{scheme}://{request.headers.get('host', request.url.netloc)}{self.base}"
+
+        async def list_versions(config: GoproxyConfig, module: str) -> list[str]:
+            refusal = await self._refusal(config)
+            if refusal is not None:
+                raise GosubError(refusal[1], status=refusal[0])
+            return await self.app_for(config).repo_for(module).versions()
+
+        result = await webpage.compute(origin_base, params, gosub_encode, list_versions)
+        body = webpage.render(origin_base, params, result)
+        await Response(
+            body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+        )(scope, receive, send)
 
     async def _refusal(self, config: GoproxyConfig) -> tuple[int, str] | None:
         """Why this shared server will not serve ``config``'s repository, if it won't.
