@@ -79,7 +79,8 @@ async def compute(
     result = PageResult(
         proxy_url=proxy,
         meta=f'<meta name="go-import" content="{module} mod {proxy}">',
-        goproxy=f"GOPROXY={proxy}/ go get {module}@latest",
+        # Quoted: the URL holds & and ;, which a shell would otherwise act on.
+        goproxy=f"GOPROXY='{proxy}/' go get {module}@latest",
     )
     if config.module:
         try:
@@ -122,7 +123,7 @@ function update() {
   const mod = module || 'MODULE';
   out('proxy', proxy);
   out('meta', '<meta name="go-import" content="' + mod + ' mod ' + proxy + '">');
-  out('goproxy', 'GOPROXY=' + proxy + '/ go get ' + mod + '@latest');
+  out('goproxy', "GOPROXY='" + proxy + "/' go get " + mod + '@latest');
   out('error', '');
   clearTimeout(timer);
   if (!module) { out('versions', '(enter a module path to check)'); return; }

@@ -47,6 +47,7 @@ def test_page_without_javascript(site: str) -> None:
     assert f'<output id="proxy" for="url directory module prefix suffix">{proxy}</output>' in r.text
     assert "&lt;meta name=&quot;go-import&quot; content=&quot;example.test/custom mod " in r.text
     assert '<output id="versions" aria-live="polite">v1.0.0 v1.1.0-beta.1</output>' in r.text
+    assert f"GOPROXY=&#x27;{proxy}/&#x27; go get example.test/custom@latest" in r.text
     # The tree URL was split into repository and directory.
     assert 'name="directory" value="go"' in r.text
     assert 'name="url" value="https://github.com/acme/custom"' in r.text
@@ -94,7 +95,7 @@ def test_page_in_a_real_browser(site: str) -> None:
             )
             assert (
                 page.text_content("#goproxy")
-                == f"GOPROXY={proxy}/ go get example.test/custom@latest"
+                == f"GOPROXY='{proxy}/' go get example.test/custom@latest"
             )
             assert page.text_content("#versions") == "v1.0.0 v1.1.0-beta.1"
             # A module with no such tags: the check says so.
