@@ -14,6 +14,10 @@ values.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -26,9 +30,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gosub import webpage
+from gosub.cache import ProcessCache, ZipStore
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError, GosubError, NotFoundError
-from gosub.github import RetryPolicy
+from gosub.github import GitHubClient, RetryPolicy
 from gosub.proxy import NOT_FOUND_CACHE, TEXT, GoproxyApp, Shared, make_shared
 
 log = logging.getLogger("gosub")
@@ -122,19 +127,58 @@ class GosubApp:
         self._public: dict[tuple[str, str], tuple[float, bool]] = {}
         self.fallback = fallback
         self._owns = owns_shared
-        self._apps: OrderedDict[GoproxyConfig, GoproxyApp] = OrderedDict()
+        self._apps: OrderedDict[tuple[GoproxyConfig, int], GoproxyApp] = OrderedDict()
+        # sha256(client token) → that client's own GitHub client and caches.
+        self._client_caches: OrderedDict[str, Shared] = OrderedDict()
+        self._closing: set[asyncio.Future[None]] = set()
         self._max_apps = max_apps
 
-    def app_for(self, config: GoproxyConfig) -> GoproxyApp:
-        """The (reused) goproxy app serving ``config``."""
-        app = self._apps.get(config)
+    def app_for(self, config: GoproxyConfig, shared: Shared | None = None) -> GoproxyApp:
+        """The (reused) goproxy app serving ``config`` with ``shared`` (default: the
+        server's own client and caches)."""
+        shared = shared or self.shared
+        key = (config, id(shared))
+        app = self._apps.get(key)
         if app is None:
-            app = GoproxyApp(self.base + gosub_encode(config), config, self.shared)
-            self._apps[config] = app
+            app = GoproxyApp(self.base + gosub_encode(config), config, shared)
+            self._apps[key] = app
             while len(self._apps) > self._max_apps:
                 self._apps.popitem(last=False)
-        self._apps.move_to_end(config)
+        self._apps.move_to_end(key)
         return app
+
+    def _client_shared(self, request: Request) -> Shared | None:
+        """A client's own GitHub token (HTTP Basic auth on the GOPROXY URL, as the go
+        command sends from URL credentials or .netrc) gets its own client and caches:
+        what it fetches is never served to anyone else."""
+        auth = request.headers.get("authorization", "")
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "basic" or not value:
+            return None
+        try:
+            _user, _, token = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        if not token:
+            return None
+        key = hashlib.sha256(token.encode()).hexdigest()
+        shared = self._client_caches.get(key)
+        if shared is None:
+            shared = Shared(
+                GitHubClient(
+                    api_url=self.shared.client.api_url,
+                    token=token,
+                    retry=self.shared.client.retry,
+                ),
+                ProcessCache(max_entries=2000),
+                ZipStore(max_bytes=256 << 20),
+            )
+            self._client_caches[key] = shared
+            while len(self._client_caches) > 32:
+                _, old = self._client_caches.popitem(last=False)
+                self._closing.add(asyncio.ensure_future(_close(old)))
+        self._client_caches.move_to_end(key)
+        return shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -143,6 +187,8 @@ class GosubApp:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    for client_shared in self._client_caches.values():
+                        await _close(client_shared)
                     if self._owns:
                         await self.shared.client.aclose()
                         self.shared.zips.close()
@@ -186,12 +232,19 @@ class GosubApp:
             await self._reject(scope, receive, send, 404, f"expected /MODULE/@v/... after {used!r}")
             return
         # The module part is an ordinary GOPROXY path: percent-decode it as servers do.
-        refusal = await self._refusal(config)
-        if refusal is not None:
-            await self._reject(scope, receive, send, *refusal)
-            return
         request = Request(scope, receive)
-        response = await self.app_for(config).handle(request, unquote(module_rest[1:]))
+        own = self._client_shared(request)
+        if own is None:
+            refusal = await self._refusal(config)
+            if refusal is not None:
+                await self._reject(scope, receive, send, *refusal)
+                return
+        elif self.owners is not None and config.owner.lower() not in self.owners:
+            await self._reject(
+                scope, receive, send, 403, f"forbidden: {config.owner} is not served here"
+            )
+            return
+        response = await self.app_for(config, own).handle(request, unquote(module_rest[1:]))
         if isinstance(response, str):
             await self._reject(scope, receive, send, 404, response)
             return
@@ -263,6 +316,11 @@ class GosubApp:
             headers={"Cache-Control": NOT_FOUND_CACHE if status == 404 else "no-store"},
         )
         await resp(scope, receive, send)
+
+
+async def _close(shared: Shared) -> None:
+    await shared.client.aclose()
+    shared.zips.close()
 
 
 def gosub(

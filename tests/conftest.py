@@ -3,6 +3,7 @@ go command, and Go's direct mode — each built or started once per session."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -25,9 +26,18 @@ FAST_RETRY = RetryPolicy(attempts=3, backoff=0.05, max_backoff=0.2)
 class UvicornThread:
     """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port) in a thread."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, tls: tuple[Path, Path] | None = None) -> None:
+        self.scheme = "https" if tls else "http"
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",
+                lifespan="off",
+                ssl_certfile=str(tls[0]) if tls else None,
+                ssl_keyfile=str(tls[1]) if tls else None,
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -40,7 +50,7 @@ class UvicornThread:
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"{self.scheme}://127.0.0.1:{port}"
 
     def stop(self) -> None:
         """Ask uvicorn to exit and wait for it."""
@@ -93,6 +103,37 @@ def gosub_server(standin: GitHubStandin) -> Iterator[tuple[str, Shared]]:
 def gosub_url(gosub_server: tuple[str, Shared]) -> str:
     """gosub's base URL; scenario NAME is at URL/NAME/."""
     return gosub_server[0]
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 (the go command trusts it
+    through SSL_CERT_FILE): go sends credentials only over https."""
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
 
 @pytest.fixture(scope="session")

@@ -187,7 +187,7 @@ def test_gosub_commands(gosub_app_url: str) -> None:
 @pytest.mark.parametrize(
     ("path", "status", "needle"),
     [
-        ("/", 404, "github.com/OWNER/REPO"),
+        ("/nonsense/x/@v/list", 404, "github.com/OWNER/REPO"),
         ("/github.com/acme/custom/example.test/custom/@v/list", 404, "ended by ';'"),
         ("/github.com/acme/custom:d=..%2Fx;/example.test/custom/@v/list", 400, "directory"),
         ("/github.com/acme/custom:q=1;/example.test/custom/@v/list", 400, "unknown parameter"),
@@ -237,3 +237,56 @@ async def test_owner_allowlist(private_standin: GitHubStandin) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get(CUSTOM)
     assert r.status_code == 403 and "only serves repositories of other" in r.text
+
+
+async def test_client_token_is_used_for_that_client_only(private_standin: GitHubStandin) -> None:
+    app = gosub("/", env={"GITHUB_API_URL": private_standin.api_url}, retry=FAST_RETRY)
+    auth = httpx.BasicAuth("me", "client-token")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        anonymous = await c.get(ATTRS)
+        assert anonymous.status_code == 404
+        private_standin.reset()
+        mine = await c.get(ATTRS, auth=auth)
+        assert mine.status_code == 200 and mine.text.split() == ["v1.0.0"]
+        assert private_standin.requests and all(a for _, _, a in private_standin.requests)
+        zip_ok = await c.get(ATTRS.replace("list", "v1.0.0.zip"), auth=auth)
+        assert zip_ok.status_code == 200
+        # Nobody else gets it from a cache, and the server never sends the client's token.
+        private_standin.reset()
+        again = await c.get(ATTRS.replace("list", "v1.0.0.zip"))
+        assert again.status_code == 404
+        assert not any(a for _, _, a in private_standin.requests)
+
+
+def test_go_sends_credentials_from_the_goproxy_url(
+    private_standin: GitHubStandin,
+    tls_cert: tuple[Path, Path],
+    tmp_path: Path,
+    gocache: Path,
+) -> None:
+    server = UvicornThread(
+        gosub("/", env={"GITHUB_API_URL": private_standin.api_url}, retry=FAST_RETRY),
+        tls=tls_cert,
+    )
+    url = server.start()
+    try:
+        go = GoRunner(tmp_path / "g", gocache=gocache)
+        trust = {"SSL_CERT_FILE": str(tls_cert[0])}
+        path = "github.com/acme/attrs:d=mod&p=mod%2Fv;/"
+        with_token = url.replace("https://", "https://me:client-token@") + "/" + path
+        assert go.list_versions("example.test/attrs", goproxy=with_token, env=trust) == ["v1.0.0"]
+        result = go.mod_download("example.test/attrs", "v1.0.0", goproxy=with_token, env=trust)
+        assert result["Version"] == "v1.0.0" and not result.get("Error")
+        # Without the token the private repository does not exist for this client.
+        anonymous = GoRunner(tmp_path / "anon", gocache=gocache)
+        proc = anonymous.run(
+            "mod",
+            "download",
+            "-json",
+            "example.test/attrs@v1.0.0",
+            env=anonymous.env(GOPROXY=f"{url}/{path}", **trust),
+            check=False,
+        )
+        assert proc.returncode != 0 and "404 Not Found" in proc.stdout + proc.stderr
+    finally:
+        server.stop()
