@@ -27,7 +27,13 @@ from gosub import module as gomodule
 from gosub import pseudo, semver
 from gosub.cache import ProcessCache, StoredZip, ZipStore
 from gosub.config import GoproxyConfig
-from gosub.errors import BadRequestError, GosubError, NotFoundError, RateLimitedError
+from gosub.errors import (
+    BadRequestError,
+    GosubError,
+    NotFoundError,
+    RateLimitedError,
+    UpstreamTimeoutError,
+)
 from gosub.github import DEFAULT_API_URL, GitHubClient, GitHubSource, RetryPolicy
 from gosub.modrepo import ModuleRepo
 
@@ -37,6 +43,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
 NOT_FOUND_CACHE = "public, max-age=60"
 TEXT = "text/plain; charset=utf-8"
+# Go module paths are at most a few hundred characters; anything much longer is abuse.
+MAX_REQUEST_PATH = 2048
 
 
 @dataclass
@@ -140,8 +148,10 @@ class GoproxyApp:
         *,
         fallback: ASGIApp | None = None,
         owns_shared: bool = False,
+        request_timeout: float = 300.0,
     ) -> None:
         self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        self.request_timeout = request_timeout
         self.config = config
         self.shared = shared
         self.fallback = fallback
@@ -232,6 +242,13 @@ class GoproxyApp:
     async def handle(self, request: Request, rest: str) -> Response | str:
         """Answer one proxy request (``rest`` is the path below ``base``), or say why
         it is not a request for this module."""
+        if len(rest) > MAX_REQUEST_PATH:
+            return error_response(
+                BadRequestError(
+                    f"bad request: the path is {len(rest)} characters long; module paths and "
+                    f"versions together are at most {MAX_REQUEST_PATH}"
+                )
+            )
         if "/@v/" in rest:
             escaped, _, file = rest.partition("/@v/")
         elif rest.endswith("/@latest"):
@@ -267,7 +284,18 @@ class GoproxyApp:
                 headers={"Allow": "GET, HEAD"},
             )
         try:
-            return await self._serve(request, path, file)
+            with anyio.fail_after(self.request_timeout):
+                return await self._serve(request, path, file)
+        except TimeoutError:
+            log.warning(
+                "%s %s: gave up after %s s", request.method, request.url.path, self.request_timeout
+            )
+            return error_response(
+                UpstreamTimeoutError(
+                    f"gosub gave up after {self.request_timeout:g} s building the answer "
+                    "(GitHub is slow or the module is very large); try again"
+                )
+            )
         except GosubError as exc:
             log.info("%s %s: %d %s", request.method, request.url.path, exc.status, exc.message)
             return error_response(exc)
@@ -352,6 +380,7 @@ def goproxy(
     shared: Shared | None = None,
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
+    request_timeout: float = 300.0,
 ) -> GoproxyApp:
     """An ASGI app serving the GOPROXY protocol for ``config``'s module under ``base``.
 
@@ -368,4 +397,11 @@ def goproxy(
             # GitHub Enterprise Server serves its REST API under /api/v3.
             api_url = f"https://{config.host}/api/v3"
         shared = make_shared(env, api_url=api_url, timeout=timeout, retry=retry)
-    return GoproxyApp(base, config, shared, fallback=fallback, owns_shared=owns)
+    return GoproxyApp(
+        base,
+        config,
+        shared,
+        fallback=fallback,
+        owns_shared=owns,
+        request_timeout=request_timeout,
+    )

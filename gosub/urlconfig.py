@@ -80,8 +80,10 @@ def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
     raises :class:`gosub.errors.ConfigError` naming the field.
     """
     spec, semi, _ = path.partition(";")
-    if not semi or len(spec) > MAX_CONFIG:
+    if not semi:
         return None
+    if len(spec) > MAX_CONFIG:
+        raise ConfigError(f"the config is {len(spec)} characters long; at most {MAX_CONFIG}")
     repo_part, colon, args = spec.partition(":")
     parts = repo_part.split("/")
     if len(parts) != 3 or parts[0] != "github.com" or not parts[1] or not parts[2]:

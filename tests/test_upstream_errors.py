@@ -4,6 +4,7 @@ the status, headers and message a go user would see are checked too."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import tarfile
@@ -202,3 +203,27 @@ async def test_no_traceback_on_unexpected_json(app: GoproxyApp) -> None:
             r = await c.get(BASE + "v1.0.0.info")
         assert r.status_code == 502
         assert "Traceback" not in r.text
+
+
+async def test_request_time_is_bounded() -> None:
+    config = GoproxyConfig(url="https://github.com/acme/lib", module="example.com/lib")
+    app = goproxy("/go", config, env={}, request_timeout=0.3, timeout=10)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json=[])
+
+    with respx.mock as mock:
+        mock.get(f"{REPO}/git/matching-refs/tags/v").mock(side_effect=slow)
+        async with _client(app) as c:
+            r = await c.get(BASE + "list")
+    assert r.status_code == 504 and "gave up after 0.3 s" in r.text
+
+
+@pytest.mark.parametrize(
+    "path", ["x" * 3000 + "/@v/list", "example.com/lib/@v/" + "v" * 3000 + ".info"]
+)
+async def test_absurd_paths_are_400(app: GoproxyApp, path: str) -> None:
+    async with _client(app) as c:
+        r = await c.get("http://gosub.test/go/" + path)
+    assert r.status_code == 400 and "at most 2048" in r.text

@@ -290,3 +290,8 @@ def test_go_sends_credentials_from_the_goproxy_url(
         assert proc.returncode != 0 and "404 Not Found" in proc.stdout + proc.stderr
     finally:
         server.stop()
+
+
+def test_huge_config_is_400(gosub_app_url: str) -> None:
+    r = httpx.get(f"{gosub_app_url}/github.com/acme/custom:d={'a' * 3000};/m/@v/list")
+    assert r.status_code == 400 and "at most 2048" in r.text
