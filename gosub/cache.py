@@ -134,3 +134,64 @@ class ZipStore:
         """Remove the directory if the store created it."""
         if self._own:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class DiskStore:
+    """The persistent tier: immutable module files on local disk, laid out as a static
+    GOPROXY (``NAMESPACE/ESCAPED_MODULE/@v/ESCAPED_VERSION.info|.mod|.zip``), so a
+    namespace directory works as ``GOPROXY=file:///ROOT/NAMESPACE``.
+
+    ``NAMESPACE`` is a digest of everything that determines the bytes served (repository,
+    directory, tag naming, module pin), so two configs never share entries. Every write
+    goes to a temporary file in the same directory and is renamed into place: a crash or
+    a failed build never leaves a truncated file that would be served later.
+    Synchronous (callers run it in a worker thread).
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def namespace(identity: Hashable) -> str:
+        """The directory name for a source identity."""
+        return hashlib.sha256(repr(identity).encode()).hexdigest()[:20]
+
+    def path(self, namespace: str, module: str, name: str) -> Path:
+        """Where ``name`` (``list`` or ``VERSION.ext``, already escaped) of ``module``
+        (an escaped module path) lives."""
+        return self.root / namespace / module / "@v" / name
+
+    def read(self, namespace: str, module: str, name: str) -> bytes | None:
+        """The stored bytes, or ``None``."""
+        try:
+            return self.path(namespace, module, name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write(self, namespace: str, module: str, name: str, data: bytes) -> None:
+        """Store ``data`` atomically."""
+        dest = self.path(namespace, module, name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def write_file(self, namespace: str, module: str, name: str, src: Path) -> Path:
+        """Store a copy of ``src`` atomically; returns the stored path."""
+        dest = self.path(namespace, module, name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return dest

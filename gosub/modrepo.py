@@ -26,7 +26,7 @@ import anyio.to_thread
 
 from gosub import gomod, modzip, pseudo, semver
 from gosub import module as gomodule
-from gosub.cache import ProcessCache, StoredZip, ZipStore
+from gosub.cache import DiskStore, ProcessCache, StoredZip, ZipStore
 from gosub.config import GoproxyConfig
 from gosub.errors import BadRequestError, GoneError, NotFoundError
 from gosub.source import ArchiveFile, Commit, Source
@@ -81,6 +81,7 @@ class ModuleRepo:
         cache: ProcessCache,
         zips: ZipStore,
         repo_url: str,
+        disk: DiskStore | None = None,
     ) -> None:
         self.config = config
         self.source = source
@@ -95,6 +96,9 @@ class ModuleRepo:
         self.path_major = major
         self.code_dir = config.directory
         self._key = (config.identity, path)
+        self.disk = disk
+        self._ns = DiskStore.namespace(config.identity)
+        self._escaped = gomodule.escape_path(path)
 
     # -- tags ↔ versions ------------------------------------------------------------
 
@@ -170,9 +174,41 @@ class ModuleRepo:
         canonical = _canonical_version(query)
         if canonical and canonical == query:
             return await self.cache.once(
-                ("info", *self._key, query), lambda: self._stat_uncached(query)
+                ("info", *self._key, query), lambda: self._stat_immutable(query)
             )
         return await self._stat_uncached(query)
+
+    # -- the persistent tier ----------------------------------------------------------
+
+    async def _disk_read(self, name: str) -> bytes | None:
+        if self.disk is None:
+            return None
+        return await anyio.to_thread.run_sync(self.disk.read, self._ns, self._escaped, name)
+
+    async def _disk_write(self, name: str, data: bytes) -> None:
+        if self.disk is not None and name:
+            await anyio.to_thread.run_sync(self.disk.write, self._ns, self._escaped, name, data)
+
+    async def _stat_immutable(self, version: str) -> RevInfo:
+        """A canonical version's info: from disk if stored, else resolved and stored."""
+        name = gomodule.escape_version(version) + ".info"
+        data = await self._disk_read(name)
+        if data is not None:
+            try:
+                doc = json.loads(data)
+                origin = doc.get("Origin") or {}
+                return RevInfo(
+                    version=doc["Version"],
+                    time=datetime.fromisoformat(doc["Time"].replace("Z", "+00:00")),
+                    commit=origin["Hash"],
+                    ref=origin.get("Ref"),
+                )
+            except (ValueError, KeyError, TypeError):
+                pass  # unreadable: resolve again and overwrite it
+        info = await self._stat_uncached(version)
+        if info.version == version:
+            await self._disk_write(name, info.to_json(self.repo_url, self.code_dir))
+        return info
 
     async def _stat_uncached(self, query: str) -> RevInfo:
         rev = query
@@ -459,11 +495,17 @@ class ModuleRepo:
     async def go_mod(self, version: str) -> bytes:
         """The ``.mod`` body: the raw go.mod, or what Go synthesises without one
         (coderepo.go GoMod, LegacyGoMod)."""
+        name = ""
+        if version and _canonical_version(version) == version:
+            name = gomodule.escape_version(version) + ".mod"
+            stored = await self._disk_read(name)
+            if stored is not None:
+                return stored
         info = await self._canonical_info(version)
         found = await self._find_dir(info.commit, version)
-        if found.gomod is not None:
-            return found.gomod
-        return gomod.legacy_go_mod(self.path)
+        data = found.gomod if found.gomod is not None else gomod.legacy_go_mod(self.path)
+        await self._disk_write(name, data)
+        return data
 
     async def _canonical_info(self, version: str) -> RevInfo:
         if not version or _canonical_version(version) != version:
@@ -482,6 +524,12 @@ class ModuleRepo:
         stored = self.zips.get(key)
         if stored is not None:
             return stored
+        if self.disk is not None and _canonical_version(version) == version:
+            path = self.disk.path(
+                self._ns, self._escaped, gomodule.escape_version(version) + ".zip"
+            )
+            if await anyio.Path(path).exists():
+                return await self.cache.once(("disk-zip", str(path)), lambda: _stored(path))
         return await self.cache.once(key, lambda: self._build_zip(key, version), remember=False)
 
     async def _build_zip(self, key: tuple[Any, ...], version: str) -> StoredZip:
@@ -520,7 +568,29 @@ class ModuleRepo:
             except BaseException:
                 temp.unlink(missing_ok=True)
                 raise
-        return self.zips.add(key, temp, digest)
+        stored = self.zips.add(key, temp, digest)
+        if self.disk is not None:
+            await anyio.to_thread.run_sync(
+                self.disk.write_file,
+                self._ns,
+                self._escaped,
+                gomodule.escape_version(version) + ".zip",
+                stored.path,
+            )
+        return stored
+
+
+async def _stored(path: Path) -> StoredZip:
+    """A zip from the disk tier, with its SHA-256 (the ETag), computed once."""
+
+    def digest() -> StoredZip:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        return StoredZip(path, path.stat().st_size, h.hexdigest())
+
+    return await anyio.to_thread.run_sync(digest)
 
 
 def _write_zip(dest: Path, path: str, version: str, files: list[modzip.File]) -> str:

@@ -20,7 +20,8 @@ Example ``gosub.toml``::
     base = "/go/"
 
 Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
-``GOSUB_OWNERS`` (comma-separated), ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+``GOSUB_OWNERS`` (comma-separated), ``GOSUB_CACHE_DIR`` (the disk cache, default
+``~/.cache/gosub``; empty to disable), ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
 
@@ -40,7 +41,7 @@ from gosub.errors import ConfigError
 from gosub.proxy import goproxy, make_shared
 from gosub.urlconfig import gosub
 
-_SERVER_KEYS = {"host", "port", "shared", "shared_base", "owners", "allow_private"}
+_SERVER_KEYS = {"host", "port", "shared", "shared_base", "owners", "allow_private", "cache_dir"}
 _MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "base"}
 
 
@@ -63,6 +64,7 @@ class Settings:
     owners: tuple[str, ...] | None = None
     allow_private: bool = False
     modules: tuple[ModuleSettings, ...] = field(default_factory=tuple)
+    cache_dir: str = ""  # the persistent disk tier ("" = none)
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -145,8 +147,15 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         owners=tuple(owners) if owners is not None else None,
         allow_private=bool(server.get("allow_private", False)),
         modules=tuple(_module(m, i) for i, m in enumerate(modules)),
+        cache_dir=str(env.get("GOSUB_CACHE_DIR", server.get("cache_dir", default_cache_dir(env)))),
     )
     return settings
+
+
+def default_cache_dir(env: Mapping[str, str]) -> str:
+    """``$XDG_CACHE_HOME/gosub`` (default ``~/.cache/gosub``): a local disk cache."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gosub")
 
 
 def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIApp:
@@ -154,7 +163,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
     included), then the shared URL-configured app, chained through ``fallback``; one
     GitHub client and cache for all."""
     env = os.environ if env is None else env
-    shared = make_shared(env)
+    shared = make_shared(env, cache_dir=settings.cache_dir or None)
     app: ASGIApp | None = None
     if settings.shared:
         app = gosub(

@@ -3,7 +3,9 @@ go command, and Go's direct mode — each built or started once per session."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +23,11 @@ from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.05, max_backoff=0.2)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Nothing a test starts (CLI, handlers) may write into the real ~/.cache."""
+    os.environ["GOSUB_CACHE_DIR"] = tempfile.mkdtemp(prefix="gosub-test-cache-")
 
 
 class UvicornThread:

@@ -33,8 +33,10 @@ def test_load_and_env_overrides(tmp_path: Path) -> None:
     s = load_settings({"GOSUB_CONFIG": str(f), "GOSUB_PORT": "9100", "GOSUB_OWNERS": "a, b"})
     assert (s.port, s.shared, s.owners) == (9100, True, ("a", "b"))
     assert s.modules[0].config.tag_suffix == "-release" and s.modules[0].base == "/"
-    default = load_settings({})
+    default = load_settings({"XDG_CACHE_HOME": "/x"})
     assert default.shared and not default.modules and default.host == "127.0.0.1"
+    assert default.cache_dir == "/x/gosub"
+    assert load_settings({"GOSUB_CACHE_DIR": ""}).cache_dir == ""
 
 
 @pytest.mark.parametrize(
@@ -61,7 +63,11 @@ async def test_built_app_serves_fixed_modules_then_shared(
 ) -> None:
     f = tmp_path / "gosub.toml"
     f.write_text(TOML)
-    env = {"GOSUB_CONFIG": str(f), "GITHUB_API_URL": standin.api_url}
+    env = {
+        "GOSUB_CONFIG": str(f),
+        "GITHUB_API_URL": standin.api_url,
+        "GOSUB_CACHE_DIR": str(tmp_path / "cache"),
+    }
     app = build_app(load_settings(env), env)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         fixed = await c.get("/example.test/custom/@v/list")

@@ -1,0 +1,74 @@
+"""The persistent disk tier: survives a restart, is a valid static GOPROXY, and never
+holds a partial file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gosub.cache import DiskStore
+from gosub.proxy import goproxy, make_shared
+from tests.conftest import FAST_RETRY, UvicornThread
+from tests.repos import SCENARIOS
+from tests.support.ghapi import GitHubStandin
+from tests.support.golang import GoRunner
+
+
+def _serve(standin: GitHubStandin, cache_dir: Path) -> UvicornThread:
+    s = SCENARIOS["mono"]
+    shared = make_shared(
+        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, cache_dir=str(cache_dir)
+    )
+    return UvicornThread(goproxy("/", s.config(), shared=shared))
+
+
+def test_restart_costs_nothing_and_directory_is_a_goproxy(
+    standin: GitHubStandin, tmp_path: Path, gocache: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    first = _serve(standin, cache_dir)
+    url = first.start()
+    try:
+        ref = GoRunner(tmp_path / "a", gocache=gocache).mod_download(
+            "example.test/mono", "v1.1.0", goproxy=url + "/"
+        )
+    finally:
+        first.stop()
+    # A new process (new in-memory caches) over the same directory asks GitHub nothing.
+    second = _serve(standin, cache_dir)
+    url = second.start()
+    try:
+        standin.reset()
+        again = GoRunner(tmp_path / "b", gocache=gocache).mod_download(
+            "example.test/mono", "v1.1.0", goproxy=url + "/"
+        )
+        assert sum(standin.counts.values()) == 0, standin.counts
+    finally:
+        second.stop()
+    assert again["Sum"] == ref["Sum"] and again["GoModSum"] == ref["GoModSum"]
+    # The namespace directory is itself a static GOPROXY.
+    ns = DiskStore.namespace(SCENARIOS["mono"].config().identity)
+    offline = GoRunner(tmp_path / "c", gocache=gocache).mod_download(
+        "example.test/mono", "v1.1.0", goproxy=(cache_dir / ns).as_uri()
+    )
+    assert offline["Sum"] == ref["Sum"] and not offline.get("Error")
+    assert not list(cache_dir.rglob(".tmp-*"))  # no temporaries left behind
+
+
+def test_failed_build_stores_nothing(standin: GitHubStandin, tmp_path: Path) -> None:
+    import httpx
+
+    cache_dir = tmp_path / "cache"
+    server = _serve(standin, cache_dir)
+    url = server.start()
+    try:
+        standin.reset()
+        standin.fail("codeload", 500, times=3)
+        r = httpx.get(url + "/example.test/mono/@v/v1.0.0.zip")
+        assert r.status_code == 502
+        assert not list(cache_dir.rglob("*.zip")) and not list(cache_dir.rglob(".tmp-*"))
+        standin.reset()
+        ok = httpx.get(url + "/example.test/mono/@v/v1.0.0.zip")
+        assert ok.status_code == 200
+        assert len(list(cache_dir.rglob("v1.0.0.zip"))) == 1
+    finally:
+        server.stop()
