@@ -125,7 +125,15 @@ class ModuleRepo:
     # -- Versions -------------------------------------------------------------------
 
     async def versions(self) -> list[str]:
-        """The ``@v/list`` versions: coderepo.go Versions + appendIncompatibleVersions."""
+        """The ``@v/list`` versions: coderepo.go Versions + appendIncompatibleVersions.
+
+        Always asked afresh (revalidated); a snapshot goes to the disk tier only so that
+        its directory also works as a static GOPROXY."""
+        listed = await self._versions()
+        await self._disk_write("list", "".join(v + "\n" for v in listed).encode())
+        return listed
+
+    async def _versions(self) -> list[str]:
         tags = await self.source.list_tags(self.config.tag_prefix)
         listed: list[str] = []
         incompatible: list[str] = []

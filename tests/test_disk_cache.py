@@ -28,9 +28,9 @@ def test_restart_costs_nothing_and_directory_is_a_goproxy(
     first = _serve(standin, cache_dir)
     url = first.start()
     try:
-        ref = GoRunner(tmp_path / "a", gocache=gocache).mod_download(
-            "example.test/mono", "v1.1.0", goproxy=url + "/"
-        )
+        go = GoRunner(tmp_path / "a", gocache=gocache)
+        ref = go.mod_download("example.test/mono", "v1.1.0", goproxy=url + "/")
+        versions = go.list_versions("example.test/mono", goproxy=url + "/")
     finally:
         first.stop()
     # A new process (new in-memory caches) over the same directory asks GitHub nothing.
@@ -51,6 +51,10 @@ def test_restart_costs_nothing_and_directory_is_a_goproxy(
         "example.test/mono", "v1.1.0", goproxy=(cache_dir / ns).as_uri()
     )
     assert offline["Sum"] == ref["Sum"] and not offline.get("Error")
+    # The last list gosub served is snapshotted there too, for version listings.
+    listing = GoRunner(tmp_path / "d", gocache=gocache)
+    assert listing.list_versions("example.test/mono", goproxy=(cache_dir / ns).as_uri()) == versions
+    assert versions == ["v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v1.2.0"]
     assert not list(cache_dir.rglob(".tmp-*"))  # no temporaries left behind
 
 
