@@ -129,17 +129,17 @@ class GosubApp:
         self._public: dict[tuple[str, str], tuple[float, bool]] = {}
         self.fallback = fallback
         self._owns = owns_shared
-        self._apps: OrderedDict[tuple[GoproxyConfig, int], GoproxyApp] = OrderedDict()
+        self._apps: OrderedDict[tuple[GoproxyConfig, str], GoproxyApp] = OrderedDict()
         # sha256(client token) → that client's own GitHub client and caches.
         self._client_caches: OrderedDict[str, Shared] = OrderedDict()
         self._closing: set[asyncio.Future[None]] = set()
         self._max_apps = max_apps
 
-    def app_for(self, config: GoproxyConfig, shared: Shared | None = None) -> GoproxyApp:
-        """The (reused) goproxy app serving ``config`` with ``shared`` (default: the
-        server's own client and caches)."""
-        shared = shared or self.shared
-        key = (config, id(shared))
+    def app_for(self, config: GoproxyConfig, client_key: str = "") -> GoproxyApp:
+        """The (reused) goproxy app serving ``config`` with the server's client and
+        caches, or (``client_key``) with a client's own token and caches."""
+        shared = self._client_caches[client_key] if client_key else self.shared
+        key = (config, client_key)
         app = self._apps.get(key)
         if app is None:
             app = GoproxyApp(self.base + gosub_encode(config), config, shared)
@@ -149,20 +149,20 @@ class GosubApp:
         self._apps.move_to_end(key)
         return app
 
-    def _client_shared(self, request: Request) -> Shared | None:
+    def _client_key(self, request: Request) -> str:
         """A client's own GitHub token (HTTP Basic auth on the GOPROXY URL, as the go
         command sends from URL credentials or .netrc) gets its own client and caches:
         what it fetches is never served to anyone else."""
         auth = request.headers.get("authorization", "")
         scheme, _, value = auth.partition(" ")
         if scheme.lower() != "basic" or not value:
-            return None
+            return ""
         try:
             _user, _, token = base64.b64decode(value, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return None
+            return ""
         if not token:
-            return None
+            return ""
         key = hashlib.sha256(token.encode()).hexdigest()
         shared = self._client_caches.get(key)
         if shared is None:
@@ -177,10 +177,14 @@ class GosubApp:
             )
             self._client_caches[key] = shared
             while len(self._client_caches) > 32:
-                _, old = self._client_caches.popitem(last=False)
-                self._closing.add(asyncio.ensure_future(_close(old)))
+                old_key, old = self._client_caches.popitem(last=False)
+                for app_key in [k for k in self._apps if k[1] == old_key]:
+                    del self._apps[app_key]
+                task = asyncio.ensure_future(_close(old))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         self._client_caches.move_to_end(key)
-        return shared
+        return key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -235,8 +239,8 @@ class GosubApp:
             return
         # The module part is an ordinary GOPROXY path: percent-decode it as servers do.
         request = Request(scope, receive)
-        own = self._client_shared(request)
-        if own is None:
+        client_key = self._client_key(request)
+        if not client_key:
             refusal = await self._refusal(config)
             if refusal is not None:
                 await self._reject(scope, receive, send, *refusal)
@@ -246,7 +250,7 @@ class GosubApp:
                 scope, receive, send, 403, f"forbidden: {config.owner} is not served here"
             )
             return
-        response = await self.app_for(config, own).handle(request, unquote(module_rest[1:]))
+        response = await self.app_for(config, client_key).handle(request, unquote(module_rest[1:]))
         if isinstance(response, str):
             await self._reject(scope, receive, send, 404, response)
             return
