@@ -152,7 +152,8 @@ class GosubApp:
     def _client_key(self, request: Request) -> str:
         """A client's own GitHub token (HTTP Basic auth on the GOPROXY URL, as the go
         command sends from URL credentials or .netrc) gets its own client and caches:
-        what it fetches is never served to anyone else."""
+        what it fetches is never served to anyone else. Returns the key of that client's
+        caches (a digest of the token), or "" for requests without one."""
         auth = request.headers.get("authorization", "")
         scheme, _, value = auth.partition(" ")
         if scheme.lower() != "basic" or not value:
