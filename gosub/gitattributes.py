@@ -20,7 +20,9 @@ This module is a port of the relevant parts of git (file names below are git's s
 * ``utf8.c`` (``reencode_string_len``, ``same_encoding``): working-tree-encoding, which git
   does with iconv; here only encodings whose glibc iconv output Python reproduces exactly.
 
-It models git run with no system or global configuration (in particular no
+It follows current git (2.55); the line-length and file-size limits exist since git 2.39.1,
+the reserved ``builtin_*`` attribute names since 2.44. It models git run with no system or
+global configuration (in particular no
 ``filter.<name>.*`` drivers), a repository whose ``core.ignorecase`` is false, glibc iconv on
 a little-endian machine, and blobs below ``core.bigFileThreshold`` (512 MiB, more than a Go
 module zip may hold; larger blobs are streamed without conversion). It knows nothing of Go or
@@ -360,8 +362,8 @@ def _strcspn_blank(s: bytes, i: int) -> int:
 
 
 def _attr_name_ok(name: bytes) -> bool:
-    """attr.c attr_name_valid() and attr_name_reserved() (``builtin_`` is reserved since
-    git 2.43)."""
+    """attr.c attr_name_valid() and attr_name_reserved() (``builtin_*`` names are reserved
+    since git 2.44; older git accepts them)."""
     return (
         bool(name)
         and name[0] != ord("-")
@@ -503,13 +505,15 @@ _BUILTIN = _parse_file(b"[attr]binary -diff -merge -text", macro_ok=True)
 
 _GITATTRIBUTES = ".gitattributes"
 
+# What cmd/go appends to $GIT_DIR/info/attributes before archiving (codehost/git.go).
+_GO_INFO_STATES: _States = (("export-subst", False), ("export-ignore", False))
+
 
 class Attributes:
     """The attributes that apply in one tree, built from its ``.gitattributes`` files.
 
-    Only in-tree files count: there is no ``$GIT_DIR/info/attributes``, no system or global
-    attributes file. So :meth:`lookup` gives what GitHub's ``git archive`` sees; for Go's
-    archive only export-ignore and export-subst differ (both unset for every path)."""
+    Only in-tree files count (no system or global attributes file), plus, with
+    ``lookup(path, go=True)``, the line Go adds to ``$GIT_DIR/info/attributes``."""
 
     def __init__(self, frames: Mapping[bytes, list[_Rule]]) -> None:
         """Use :meth:`from_files`. ``frames`` maps a directory ("" for the root) to the
@@ -543,13 +547,18 @@ class Attributes:
             frames[key] = _parse_file(bytes(content), macro_ok=not key)
         return cls(frames)
 
-    def lookup(self, path: str) -> dict[str, State]:
+    def lookup(self, path: str, *, go: bool = False) -> dict[str, State]:
         """The attributes of ``path`` (relative to the repository root; a trailing ``/``
         marks a directory), as ``git check-attr --all`` reports them: ``True`` = set,
-        ``False`` = unset, a ``str`` = that value; unspecified attributes are absent."""
-        return self._lookup(path.encode("utf-8", "surrogateescape"))
+        ``False`` = unset, a ``str`` = that value; unspecified attributes are absent.
 
-    def _lookup(self, path: bytes) -> dict[str, State]:
+        By default from the in-tree files alone, as GitHub's archive sees them. With
+        ``go=True`` as Go's archive sees them: its ``info/attributes`` line
+        ``* -export-subst -export-ignore`` overrides everything else, so both are unset
+        (and a macro of either name does not expand)."""
+        return self._lookup(path.encode("utf-8", "surrogateescape"), go)
+
+    def _lookup(self, path: bytes, go: bool) -> dict[str, State]:
         # attr.c collect_some_attrs(): the directory is up to the last slash that is not
         # the final character.
         last_slash = path.rfind(b"/", 0, len(path) - 1) if path else -1
@@ -563,6 +572,9 @@ class Attributes:
             parts = path[:dirlen].split(b"/")
             dirs += [b"/".join(parts[: i + 1]) for i in range(len(parts))]
         values: dict[str, _Value] = {}
+        if go:
+            # The info/attributes frame, on top of the stack (attr.c bootstrap_attr_stack).
+            self._fill_one(values, _GO_INFO_STATES)
         for base in reversed(dirs):
             for rule in reversed(self._frames.get(base, ())):
                 if rule.pattern is None:
@@ -897,13 +909,13 @@ def _encode_to_worktree(data: bytes, encoding: str, path: str) -> bytes:
     encoding lacks) git reports an error and writes the content unconverted."""
     if not data:
         return data
-    special = {"UTF-16LE-BOM": ("utf-16-le", codecs.BOM_UTF16_LE)}
-    special["UTF-16BE-BOM"] = ("utf-16-be", codecs.BOM_UTF16_BE)
     encoder: _Encoder | None = None
-    for name, (codec, bom) in special.items():
-        if _same_utf_encoding(name, encoding):
-            encoder = _bom(bom, codec)  # git writes this BOM itself
-    if encoder is None and encoding.isascii():
+    # git's own names: it writes the BOM itself, then iconv's UTF-16LE or UTF-16BE.
+    if _same_utf_encoding("UTF-16LE-BOM", encoding):
+        encoder = _bom(codecs.BOM_UTF16_LE, "utf-16-le")
+    elif _same_utf_encoding("UTF-16BE-BOM", encoding):
+        encoder = _bom(codecs.BOM_UTF16_BE, "utf-16-be")
+    elif encoding.isascii():
         encoder = _ENCODERS.get(encoding.upper())
         if encoder is None and _ascii_lower(encoding) == b"latin-1":
             encoder = _ENCODERS["ISO-8859-1"]  # utf8.c fallback_encoding()
@@ -923,7 +935,8 @@ def convert_for_go_archive(
 ) -> bytes:
     """What ``git -c core.autocrlf=input -c core.eol=lf archive`` writes for a regular
     file whose raw blob is ``data`` (object id ``blob_sha``) and whose attributes are
-    ``attrs`` (from :meth:`Attributes.lookup`), export-subst being cancelled.
+    ``attrs`` (from :meth:`Attributes.lookup` with ``go=True``; without it the result
+    differs only in the absurd case of a macro named export-ignore or export-subst).
 
     convert.c convert_to_working_tree_ca_internal(), in its order: ident, then end of
     line, then working-tree-encoding, then the smudge filter (a no-op: no

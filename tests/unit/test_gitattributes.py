@@ -4,13 +4,18 @@ Every repository is built with ``git fast-import`` into a bare repository (so bl
 stored exactly as given, with no clean filter) and then compared three ways:
 
 * :meth:`Attributes.lookup` against ``git check-attr --cached --all`` for every file,
-  every directory (``dir/``) and a few paths that do not exist;
+  every directory (``dir/``) and a few paths that do not exist; ``lookup(path, go=True)``
+  the same with Go's line in ``info/attributes``;
 * :func:`convert_for_go_archive` against Go's archive step: ``git -c core.autocrlf=input
   -c core.eol=lf archive`` after appending ``* -export-subst -export-ignore`` to
-  ``info/attributes``;
+  ``info/attributes`` (git's exit status included: a file gosub refuses must make git fail);
 * :meth:`Attributes.altered_by_github_archive` against plain ``git archive`` (what GitHub
   serves): a file it does not flag must come out exactly as in Go's archive, a flagged one
   must be left out (export-ignore) or have its ``$Format:%H$`` expanded (export-subst).
+
+Hypothesis generates repositories (nested .gitattributes, patterns, macros, quoting,
+attribute states, contents with LF/CRLF/lone CR/NUL/``$Id$``/invalid UTF-8); set
+GOSUB_GITATTR_EXAMPLES for a longer run than the default 60 examples.
 
 git runs with no system or global configuration, a fixed identity and fixed dates.
 """
@@ -183,25 +188,32 @@ class Repo:
 
     def directories(self) -> list[str]:
         """Every directory in the tree, as ``dir/``."""
-        dirs = set()
+        dirs: set[str] = set()
         for path in self.entries:
             parts = path.split("/")
             dirs.update("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
         return sorted(dirs)
 
-    def check_attr(self, paths: list[str]) -> dict[str, dict[str, State]]:
+    def check_attr(self, paths: list[str], *, go: bool) -> dict[str, dict[str, State]]:
         """``git check-attr --cached --all`` (attributes from the index, as git archive
-        reads them) for ``paths``."""
+        reads them) for ``paths``, with Go's ``info/attributes`` line or without."""
         env = {**_ENV, "GIT_INDEX_FILE": str(self.path / "gosub-test-index")}
-        for args in (["read-tree", "main"], ["check-attr", "--cached", "--all", "-z", "--stdin"]):
-            proc = subprocess.run(
-                ["git", *args],
-                cwd=self.path,
-                env=env,
-                input=b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths),
-                capture_output=True,
-            )
-            assert proc.returncode == 0, proc.stderr
+        info = self.path / "info" / "attributes"
+        info.parent.mkdir(exist_ok=True)
+        if go:
+            info.write_bytes(_GO_INFO_ATTRIBUTES)
+        try:
+            for args in (["read-tree", "main"], ["check-attr", "--cached", "-a", "-z", "--stdin"]):
+                proc = subprocess.run(
+                    ["git", *args],
+                    cwd=self.path,
+                    env=env,
+                    input=b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths),
+                    capture_output=True,
+                )
+                assert proc.returncode == 0, proc.stderr
+        finally:
+            info.unlink(missing_ok=True)
         return _parse_check_attr(proc.stdout)
 
     def archive(self, *, go: bool) -> dict[str, bytes] | None:
@@ -232,9 +244,10 @@ def check_repo(root: Path, entries: Mapping[str, Entry]) -> Repo:
     attrs = repo.attributes()
 
     paths = [*repo.entries, *repo.directories(), *EXTRA_PATHS]
-    expected = repo.check_attr(paths)
-    for path in paths:
-        assert attrs.lookup(path) == expected.get(path, {}), path
+    for go_view in (False, True):
+        expected = repo.check_attr(paths, go=go_view)
+        for path in paths:
+            assert attrs.lookup(path, go=go_view) == expected.get(path, {}), (path, go_view)
 
     go = repo.archive(go=True)
     github = repo.archive(go=False)
@@ -243,7 +256,7 @@ def check_repo(root: Path, entries: Mapping[str, Entry]) -> Repo:
     for path in regular:
         try:
             converted[path] = convert_for_go_archive(
-                repo.entries[path].data, attrs.lookup(path), repo.blobs[path], path
+                repo.entries[path].data, attrs.lookup(path, go=True), repo.blobs[path], path
             )
         except UnsupportedAttributeError:
             assert go is None, f"{path}: gosub refused a file git archived"
@@ -253,9 +266,11 @@ def check_repo(root: Path, entries: Mapping[str, Entry]) -> Repo:
     for path in regular:
         assert converted[path] == go[path], path
 
-    # GitHub's archive: what it leaves out and what it changes.
-    if github is None:
-        return repo
+    # GitHub's archive: what it leaves out and what it changes. Its conversions are the
+    # in-tree view's (they differ from Go's only through a macro named export-*), and a
+    # file it neither drops nor substitutes must come out exactly as in Go's archive.
+    expected_github: dict[str, bytes] = {}
+    github_fails = False
     for path in regular:
         lookup = attrs.lookup(path)
         parts = path.split("/")
@@ -264,13 +279,23 @@ def check_repo(root: Path, entries: Mapping[str, Entry]) -> Repo:
             for i in range(1, len(parts))
         )
         subst = lookup.get("export-subst") is True
-        if ignored:
-            assert path not in github, path
-        elif subst:
-            assert github[path] == _format_subst(go[path], repo.commit), path
-        else:
-            assert github[path] == go[path], path
         assert attrs.altered_by_github_archive(path) == (ignored or subst), path
+        if ignored:
+            continue
+        try:
+            data = convert_for_go_archive(repo.entries[path].data, lookup, repo.blobs[path], path)
+        except UnsupportedAttributeError:
+            github_fails = True
+            continue
+        if subst:
+            data = _format_subst(data, repo.commit)
+        else:
+            assert data == go[path], path
+        expected_github[path] = data
+    if github_fails:
+        assert github is None
+    else:
+        assert github == expected_github
     return repo
 
 
@@ -435,6 +460,31 @@ def test_precedence_and_patterns(root: Path) -> None:
     check_repo(root, _files(files))
 
 
+def test_character_classes_and_ranges(root: Path) -> None:
+    classes = ["alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print"]
+    classes += ["punct", "space", "upper", "xdigit"]
+    lines = [f"k[[:{c}:]] c-{c}" for c in classes]
+    lines += [
+        "k[!-a] r1",
+        "k[]-a] r2",
+        "k[a-] r3",
+        "k[\\]] r4",
+        "k[Z-a] r5",
+        "k[[:alpha:]-z] r6",
+        "k[[:alpha] r7",
+        "k[[] r8",
+        "k[^[:digit:]] r9",
+        "k? r10",
+        "k\\? r11",
+        "k[ r12",
+    ]
+    files: dict[str, bytes | Entry] = {".gitattributes": "\n".join(lines).encode() + b"\n"}
+    for c in [*range(1, 128), 0xE9]:
+        if c != ord("/"):
+            files["k" + chr(c)] = b"x\n"
+    check_repo(root, _files(files))
+
+
 def test_export_ignore_on_directories(root: Path) -> None:
     files = _files(
         {
@@ -512,6 +562,10 @@ def test_macros(root: Path) -> None:
                 b"*.both -m1\n"  # later and unset: the earlier m1 does not expand
                 b"*.over ident\n"
                 b"*.over -ident m1\n"
+                b"[attr]export-subst eol=crlf ident\n"  # only where export-subst is set
+                b"[attr]export-ignore eol=crlf\n"
+                b"*.es export-subst\n"
+                b"*.ei export-ignore\n"
             ),
             "sub/.gitattributes": b"[attr]m1 -text\n*.sub m1\n",
         }
@@ -520,6 +574,8 @@ def test_macros(root: Path) -> None:
         files[f"f.{ext}"] = Entry(b"$Id$\nline\n")
     files["f.both"] = Entry(b"x\n")
     files["f.over"] = Entry(b"$Id$\n")
+    files["f.es"] = Entry(b"$Id$\n$Format:%H$\n")
+    files["f.ei"] = Entry(b"x\n")
     files["sub/f.sub"] = Entry(b"x\n")
     check_repo(root, files)
 
@@ -920,7 +976,9 @@ def attribute_lines(draw: st.DrawFn, root: bool) -> str:
     if kind == "bad":
         tokens.insert(draw(st.integers(0, len(tokens))), draw(st.sampled_from(BAD_TOKENS)))
     if kind == "macro":
-        name = draw(st.sampled_from(["m1", "m2", "binary", "text", "bad*"]))
+        name = draw(
+            st.sampled_from(["m1", "m2", "binary", "text", "bad*", "export-ignore", "export-subst"])
+        )
         head = "[attr]" + name
     else:
         pattern = draw(patterns())
