@@ -569,7 +569,7 @@ class GitHubSource:
                 )
                 try:
                     data = gitattributes.convert_for_go_archive(
-                        raw, attrs.lookup(full), str(entry["sha"]), full
+                        raw, attrs.lookup(full, go=True), str(entry["sha"]), full
                     )
                 except gitattributes.UnsupportedAttributeError as exc:
                     raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
