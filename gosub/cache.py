@@ -67,10 +67,6 @@ class ProcessCache:
         finally:
             del self._running[key]
 
-    def forget(self, key: Hashable) -> None:
-        """Drop a remembered result."""
-        self._done.pop(key, None)
-
 
 @dataclass(frozen=True)
 class StoredZip:

@@ -106,7 +106,6 @@ class GitHubClient:
         )
         # URL → (ETag, parsed JSON) for revalidated lists; small and bounded.
         self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
-        self.requests = 0  # API requests made (for benchmarks and tests)
 
     @property
     def has_token(self) -> bool:
@@ -142,7 +141,6 @@ class GitHubClient:
         for attempt in range(1, self.retry.attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self.retry.delay(attempt - 1))
-            self.requests += 1
             try:
                 resp = await self._http.get(url, params=params, headers=hdrs)
                 await resp.aread()
@@ -259,7 +257,6 @@ class GitHubClient:
         ``dest`` (one attempt; the caller retries, since a corrupt archive is only
         detected when it is read). A short or oversized body is an error, never a
         silently partial file."""
-        self.requests += 1
         await self._stream_to(self.api_url + path, dest, what=what, max_bytes=max_bytes)
 
     async def _stream_to(self, url: str, dest: Path, *, what: str, max_bytes: int) -> None:
