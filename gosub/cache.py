@@ -22,7 +22,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+import anyio
+import anyio.to_thread
 
 T = TypeVar("T")
 
@@ -132,42 +135,122 @@ class ZipStore:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-class DiskStore:
-    """The persistent tier: immutable module files on local disk, laid out as a static
-    GOPROXY (``NAMESPACE/ESCAPED_MODULE/@v/ESCAPED_VERSION.info|.mod|.zip``), so a
-    namespace directory works as ``GOPROXY=file:///ROOT/NAMESPACE``.
+class Store(Protocol):
+    """The persistent tier behind the in-process caches: immutable module files kept
+    across restarts and shared between instances (:class:`DiskStore`, and
+    ``gosub.s3store.S3Store``).
 
-    ``NAMESPACE`` is a digest of everything that determines the bytes served (repository,
-    directory, tag naming, module pin), so two configs never share entries. Every write
-    goes to a temporary file in the same directory and is renamed into place: a crash or
-    a failed build never leaves a truncated file that would be served later.
-    Synchronous (callers run it in a worker thread).
+    A key is a slash-separated path in the GOPROXY URL space under a namespace,
+    ``NAMESPACE/ESCAPED_MODULE/@v/ESCAPED_NAME`` (see :func:`store_key`), so the store's
+    contents under one namespace are a valid static GOPROXY. Every write is atomic: a
+    reader sees the whole object or nothing, never a truncated one.
+    """
+
+    async def get(self, key: str) -> bytes | None:
+        """The stored bytes, or ``None`` when absent."""
+        ...
+
+    async def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` atomically (overwriting is allowed: contents are immutable)."""
+        ...
+
+    async def size(self, key: str) -> int | None:
+        """The stored object's size in bytes, or ``None`` when absent."""
+        ...
+
+    async def get_file(self, key: str, dest: Path) -> bool:
+        """Copy the object into the local file ``dest``; ``False`` when absent."""
+        ...
+
+    async def put_file(self, key: str, src: Path) -> None:
+        """Store the contents of the local file ``src`` atomically."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """A local file holding the object that may be served directly, if the store
+        has one (the disk store); ``None`` otherwise."""
+        ...
+
+    async def url_for(self, key: str, *, expires: int = 900) -> str | None:
+        """A URL that serves the object to anyone holding it for ``expires`` seconds
+        (an S3 presigned GET), or ``None`` if the store cannot give one."""
+        ...
+
+
+def namespace(identity: Hashable) -> str:
+    """The store namespace for a source identity: a digest of everything that determines
+    the bytes served (repository, directory, tag naming, module pin), so two configs
+    never share entries."""
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:20]
+
+
+def store_key(ns: str, escaped_module: str, name: str) -> str:
+    """The key of ``name`` (``list`` or an escaped ``VERSION.info|.mod|.zip``) of a
+    module (its escaped path) in namespace ``ns``."""
+    return f"{ns}/{escaped_module}/@v/{name}"
+
+
+class DiskStore:
+    """The persistent tier on local disk, laid out as a static GOPROXY, so a namespace
+    directory works as ``GOPROXY=file:///ROOT/NAMESPACE``.
+
+    Every write goes to a temporary file in the same directory and is renamed into
+    place: a crash or a failed build never leaves a truncated file that would be served
+    later (stray ``.tmp-*`` files are never read). File work runs in a worker thread.
     """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    @staticmethod
-    def namespace(identity: Hashable) -> str:
-        """The directory name for a source identity."""
-        return hashlib.sha256(repr(identity).encode()).hexdigest()[:20]
+    def path(self, key: str) -> Path:
+        """The file for ``key``."""
+        parts = key.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"bad store key {key!r}")
+        return self.root.joinpath(*parts)
 
-    def path(self, namespace: str, module: str, name: str) -> Path:
-        """Where ``name`` (``list`` or ``VERSION.ext``, already escaped) of ``module``
-        (an escaped module path) lives."""
-        return self.root / namespace / module / "@v" / name
+    async def get(self, key: str) -> bytes | None:
+        return await anyio.to_thread.run_sync(self._read, self.path(key))
 
-    def read(self, namespace: str, module: str, name: str) -> bytes | None:
-        """The stored bytes, or ``None``."""
+    async def put(self, key: str, data: bytes) -> None:
+        await anyio.to_thread.run_sync(self._write, self.path(key), data)
+
+    async def size(self, key: str) -> int | None:
         try:
-            return self.path(namespace, module, name).read_bytes()
+            return (await anyio.Path(self.path(key)).stat()).st_size
         except FileNotFoundError:
             return None
 
-    def write(self, namespace: str, module: str, name: str, data: bytes) -> None:
-        """Store ``data`` atomically."""
-        dest = self.path(namespace, module, name)
+    async def get_file(self, key: str, dest: Path) -> bool:
+        def copy() -> bool:
+            try:
+                shutil.copyfile(self.path(key), dest)
+            except FileNotFoundError:
+                return False
+            return True
+
+        return await anyio.to_thread.run_sync(copy)
+
+    async def put_file(self, key: str, src: Path) -> None:
+        await anyio.to_thread.run_sync(self._copy_in, self.path(key), src)
+
+    def local_path(self, key: str) -> Path | None:
+        path = self.path(key)
+        return path if path.is_file() else None
+
+    async def url_for(self, key: str, *, expires: int = 900) -> str | None:
+        return None
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    @staticmethod
+    def _write(dest: Path, data: bytes) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         try:
@@ -178,9 +261,8 @@ class DiskStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def write_file(self, namespace: str, module: str, name: str, src: Path) -> Path:
-        """Store a copy of ``src`` atomically; returns the stored path."""
-        dest = self.path(namespace, module, name)
+    @staticmethod
+    def _copy_in(dest: Path, src: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         os.close(fd)
@@ -190,4 +272,3 @@ class DiskStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return dest

@@ -26,7 +26,7 @@ import anyio.to_thread
 
 from gosub import gomod, modzip, pseudo, semver
 from gosub import module as gomodule
-from gosub.cache import DiskStore, ProcessCache, StoredZip, ZipStore
+from gosub.cache import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
 from gosub.config import GoproxyConfig
 from gosub.errors import BadRequestError, GoneError, NotFoundError
 from gosub.source import ArchiveFile, Commit, Source
@@ -81,7 +81,7 @@ class ModuleRepo:
         cache: ProcessCache,
         zips: ZipStore,
         repo_url: str,
-        disk: DiskStore | None = None,
+        store: Store | None = None,
     ) -> None:
         self.config = config
         self.source = source
@@ -96,8 +96,8 @@ class ModuleRepo:
         self.path_major = major
         self.code_dir = config.directory
         self._key = (config.identity, path)
-        self.disk = disk
-        self._ns = DiskStore.namespace(config.identity)
+        self.store = store
+        self._ns = namespace(config.identity)
         self._escaped = gomodule.escape_path(path)
 
     # -- tags ↔ versions ------------------------------------------------------------
@@ -127,10 +127,10 @@ class ModuleRepo:
     async def versions(self) -> list[str]:
         """The ``@v/list`` versions: coderepo.go Versions + appendIncompatibleVersions.
 
-        Always asked afresh (revalidated); a snapshot goes to the disk tier only so that
+        Always asked afresh (revalidated); a snapshot goes to the persistent store only so that
         its directory also works as a static GOPROXY."""
         listed = await self._versions()
-        await self._disk_write("list", "".join(v + "\n" for v in listed).encode())
+        await self._store_write("list", "".join(v + "\n" for v in listed).encode())
         return listed
 
     async def _versions(self) -> list[str]:
@@ -188,19 +188,22 @@ class ModuleRepo:
 
     # -- the persistent tier ----------------------------------------------------------
 
-    async def _disk_read(self, name: str) -> bytes | None:
-        if self.disk is None:
-            return None
-        return await anyio.to_thread.run_sync(self.disk.read, self._ns, self._escaped, name)
+    def _store_key(self, name: str) -> str:
+        return store_key(self._ns, self._escaped, name)
 
-    async def _disk_write(self, name: str, data: bytes) -> None:
-        if self.disk is not None and name:
-            await anyio.to_thread.run_sync(self.disk.write, self._ns, self._escaped, name, data)
+    async def _store_read(self, name: str) -> bytes | None:
+        if self.store is None:
+            return None
+        return await self.store.get(self._store_key(name))
+
+    async def _store_write(self, name: str, data: bytes) -> None:
+        if self.store is not None and name:
+            await self.store.put(self._store_key(name), data)
 
     async def _stat_immutable(self, version: str) -> RevInfo:
-        """A canonical version's info: from disk if stored, else resolved and stored."""
+        """A canonical version's info: from the store if there, else resolved and stored."""
         name = gomodule.escape_version(version) + ".info"
-        data = await self._disk_read(name)
+        data = await self._store_read(name)
         if data is not None:
             try:
                 doc = json.loads(data)
@@ -215,7 +218,7 @@ class ModuleRepo:
                 pass  # unreadable: resolve again and overwrite it
         info = await self._stat_uncached(version)
         if info.version == version:
-            await self._disk_write(name, info.to_json(self.repo_url, self.code_dir))
+            await self._store_write(name, info.to_json(self.repo_url, self.code_dir))
         return info
 
     async def _stat_uncached(self, query: str) -> RevInfo:
@@ -506,13 +509,13 @@ class ModuleRepo:
         name = ""
         if version and _canonical_version(version) == version:
             name = gomodule.escape_version(version) + ".mod"
-            stored = await self._disk_read(name)
+            stored = await self._store_read(name)
             if stored is not None:
                 return stored
         info = await self._canonical_info(version)
         found = await self._find_dir(info.commit, version)
         data = found.gomod if found.gomod is not None else gomod.legacy_go_mod(self.path)
-        await self._disk_write(name, data)
+        await self._store_write(name, data)
         return data
 
     async def _canonical_info(self, version: str) -> RevInfo:
@@ -532,13 +535,48 @@ class ModuleRepo:
         stored = self.zips.get(key)
         if stored is not None:
             return stored
-        if self.disk is not None and _canonical_version(version) == version:
-            path = self.disk.path(
-                self._ns, self._escaped, gomodule.escape_version(version) + ".zip"
-            )
-            if await anyio.Path(path).exists():
+        if self.store is not None and _canonical_version(version) == version:
+            skey = self._store_key(gomodule.escape_version(version) + ".zip")
+            path = await anyio.to_thread.run_sync(self.store.local_path, skey)
+            if path is not None:
                 return await self.cache.once(("disk-zip", str(path)), lambda: _stored(path))
+            return await self.cache.once(
+                key, lambda: self._fetch_or_build_zip(key, skey, version), remember=False
+            )
         return await self.cache.once(key, lambda: self._build_zip(key, version), remember=False)
+
+    async def zip_size(self, version: str) -> tuple[int, str] | None:
+        """``(size, store key)`` of a canonical version's zip in a persistent store that
+        can hand out URLs (S3), building and storing it first if needed; ``None`` when
+        there is no such store."""
+        if self.store is None or _canonical_version(version) != version:
+            return None
+        skey = self._store_key(gomodule.escape_version(version) + ".zip")
+        if await anyio.to_thread.run_sync(self.store.local_path, skey) is not None:
+            return None  # served from local disk
+        size = await self.store.size(skey)
+        if size is None:
+            size = (await self.zip(version)).size
+        return size, skey
+
+    async def _fetch_or_build_zip(self, key: tuple[Any, ...], skey: str, version: str) -> StoredZip:
+        """A zip from a remote persistent store, copied to the local zip store, or
+        built when the store does not have it."""
+        assert self.store is not None
+        stored = self.zips.get(key)
+        if stored is not None:
+            return stored
+        temp = self.zips.new_temp()
+        try:
+            found = await self.store.get_file(skey, temp)
+            if not found:
+                temp.unlink(missing_ok=True)
+                return await self._build_zip(key, version)
+            digest = (await _stored(temp)).sha256
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return self.zips.add(key, temp, digest)
 
     async def _build_zip(self, key: tuple[Any, ...], version: str) -> StoredZip:
         stored = self.zips.get(key)
@@ -577,13 +615,9 @@ class ModuleRepo:
                 temp.unlink(missing_ok=True)
                 raise
         stored = self.zips.add(key, temp, digest)
-        if self.disk is not None:
-            await anyio.to_thread.run_sync(
-                self.disk.write_file,
-                self._ns,
-                self._escaped,
-                gomodule.escape_version(version) + ".zip",
-                stored.path,
+        if self.store is not None and _canonical_version(version) == version:
+            await self.store.put_file(
+                self._store_key(gomodule.escape_version(version) + ".zip"), stored.path
             )
         return stored
 

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gosub import module as gomodule
 from gosub import pseudo, semver
-from gosub.cache import DiskStore, ProcessCache, StoredZip, ZipStore
+from gosub.cache import DiskStore, ProcessCache, Store, StoredZip, ZipStore
 from gosub.config import GoproxyConfig
 from gosub.errors import (
     BadRequestError,
@@ -54,7 +54,7 @@ class Shared:
     client: GitHubClient
     cache: ProcessCache
     zips: ZipStore
-    disk: DiskStore | None = None  # the persistent tier, when configured
+    store: Store | None = None  # the persistent tier, when configured
 
 
 def github_settings(env: Mapping[str, str] | None) -> tuple[str | None, str | None]:
@@ -74,15 +74,17 @@ def make_shared(
     zip_dir: str | None = None,
     max_zip_bytes: int = 2 << 30,
     cache_dir: str | None = None,
+    store: Store | None = None,
 ) -> Shared:
     """Build the shared client and caches from ``env`` (GITHUB_TOKEN, GITHUB_API_URL);
-    ``cache_dir`` adds the persistent disk tier."""
+    the persistent tier is ``store``, else a :class:`DiskStore` at ``cache_dir``."""
     token, env_api = github_settings(env)
     client = GitHubClient(
         api_url=api_url or env_api or DEFAULT_API_URL, token=token, timeout=timeout, retry=retry
     )
-    disk = DiskStore(cache_dir) if cache_dir else None
-    return Shared(client, ProcessCache(), ZipStore(zip_dir, max_bytes=max_zip_bytes), disk)
+    if store is None and cache_dir:
+        store = DiskStore(cache_dir)
+    return Shared(client, ProcessCache(), ZipStore(zip_dir, max_bytes=max_zip_bytes), store)
 
 
 def _etag(body: bytes) -> str:
@@ -321,7 +323,7 @@ class GoproxyApp:
             cache=self.shared.cache,
             zips=self.shared.zips,
             repo_url=self.repo_url,
-            disk=self.shared.disk,
+            store=self.shared.store,
         )
 
     async def _serve(self, request: Request, path: str, file: str) -> Response:

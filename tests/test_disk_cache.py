@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gosub.cache import DiskStore
+from gosub.cache import namespace
 from gosub.proxy import goproxy, make_shared
 from tests.conftest import FAST_RETRY, UvicornThread
 from tests.repos import SCENARIOS
@@ -46,7 +46,7 @@ def test_restart_costs_nothing_and_directory_is_a_goproxy(
         second.stop()
     assert again["Sum"] == ref["Sum"] and again["GoModSum"] == ref["GoModSum"]
     # The namespace directory is itself a static GOPROXY.
-    ns = DiskStore.namespace(SCENARIOS["mono"].config().identity)
+    ns = namespace(SCENARIOS["mono"].config().identity)
     offline = GoRunner(tmp_path / "c", gocache=gocache).mod_download(
         "example.test/mono", "v1.1.0", goproxy=(cache_dir / ns).as_uri()
     )
