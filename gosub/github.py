@@ -10,7 +10,9 @@ four API requests plus one archive download, whatever the number of files:
   branches and abbreviated SHAs, and gives the committer date in one small response);
 - one file:       ``GET /repos/O/R/contents/PATH?ref=SHA`` with the raw media type;
 - the files:      ``GET /repos/O/R/tarball/SHA`` → 302 → the archive host, streamed to disk;
-- files GitHub's archive alters (export-ignore/export-subst): the tree and their blobs.
+- files GitHub's archive alters: only when the tarball's rebuilt root tree id differs
+  from the commit's (export-ignore, export-subst, LFS objects in archives), the tree
+  listing and the blobs of the files it shows to differ.
 
 Every request sends the token (if any) as a Bearer header; the token is never logged,
 echoed in errors, or sent to another host (httpx drops Authorization on cross-origin
@@ -48,7 +50,14 @@ from gosub.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from gosub.gitarchive import ArchiveFormatError, ArchiveTooLargeError, Extracted, extract_subdir
+from gosub.gitarchive import (
+    MAX_GITATTRIBUTES,
+    ArchiveFormatError,
+    ArchiveTooLargeError,
+    Extracted,
+    applies_to,
+    extract_subdir,
+)
 from gosub.source import Archive, ArchiveFile, Commit
 
 log = logging.getLogger("gosub.github")
@@ -310,6 +319,17 @@ def _retry_after(resp: httpx.Response) -> int | None:
     return None
 
 
+# Attributes under which git archive legitimately writes other bytes than the blob's
+# (convert.c convert_to_working_tree): those files are trusted as archived, since Go's
+# archive converts them the same way. ``filter`` is not among them: no driver runs, and
+# GitHub's LFS substitution is exactly what must not be trusted.
+_CONVERTING = ("ident", "text", "eol", "crlf", "working-tree-encoding")
+
+
+def _converts(attrs: Mapping[str, gitattributes.State]) -> bool:
+    return any(attrs.get(a) not in (None, False) for a in _CONVERTING)
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
@@ -339,6 +359,7 @@ class GitHubSource:
         self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
         self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
         self._ancestry: dict[tuple[str, str], bool] = {}
+        self._trees: OrderedDict[str, str] = OrderedDict()  # commit → root tree id
 
     @property
     def display_name(self) -> str:
@@ -407,9 +428,16 @@ class GitHubSource:
             raise NotFoundError(f"{self.display_name}@{ref}: no such revision")
         c = data[0]
         try:
-            return Commit(sha=c["sha"], time=_parse_time(c["commit"]["committer"]["date"]))
+            commit = Commit(sha=c["sha"], time=_parse_time(c["commit"]["committer"]["date"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamError(f"unexpected commit data from {self.client.host}") from exc
+        tree = (c["commit"].get("tree") or {}).get("sha")
+        if isinstance(tree, str):
+            # Kept to check archives against (see archive()).
+            self._trees[commit.sha] = tree
+            while len(self._trees) > 4096:
+                self._trees.popitem(last=False)
+        return commit
 
     async def read_file(self, commit: str, path: str, *, max_size: int) -> bytes | None:
         """Raw blob via the contents API; cached by (commit, path)."""
@@ -447,9 +475,10 @@ class GitHubSource:
     async def archive(
         self, commit: str, subdir: str, *, extras: Sequence[str] = ()
     ) -> AsyncIterator[Archive]:
-        """Tarball of ``commit`` (one API request and one download), then the files
-        GitHub's archive altered (export-ignore, export-subst) patched from their raw
-        blobs with Go's conversions applied."""
+        """Tarball of ``commit`` (one API request and one download), checked against the
+        commit's tree; when it differs (export-ignore, export-subst, LFS objects), the
+        files it altered or left out are patched from their raw blobs with Go's
+        conversions applied."""
         root = Path(tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir))
         arch = Archive(root=root)
         try:
@@ -457,11 +486,15 @@ class GitHubSource:
             what = f"archive of {self.display_name}@{commit[:12]}"
             ex = await self._fetch_archive(tar_path, root / "files", commit, subdir, extras, what)
             arch.files = ex.files
-            attrs = gitattributes.Attributes.from_files(ex.attributes)
-            if any(b"export-" in data for data in ex.attributes.values()):
-                await self._patch_export_attributes(arch, commit, subdir, attrs)
+            exact = ex.tree_sha is not None and ex.tree_sha == self._trees.get(commit)
+            if exact:
+                # The tarball is the commit's tree byte for byte: no file left out or
+                # altered, every .gitattributes present.
+                attrs = gitattributes.Attributes.from_files(ex.attributes)
+            else:
+                attrs = await self._patch_archive(arch, ex, commit, subdir, extras)
             for extra in extras:
-                arch.extras[extra] = await self._extra(ex, extra, commit, attrs)
+                arch.extras[extra] = await self._extra(ex, extra, commit, attrs, exact)
             yield arch
         finally:
             arch.close()
@@ -512,12 +545,17 @@ class GitHubSource:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _extra(
-        self, ex: Extracted, path: str, commit: str, attrs: gitattributes.Attributes
+        self,
+        ex: Extracted,
+        path: str,
+        commit: str,
+        attrs: gitattributes.Attributes,
+        exact: bool,
     ) -> bytes | None:
-        """The raw blob of an extra path: the archive's copy when no attribute can have
-        changed it, else (or when the archive left it out) the contents API."""
+        """The raw blob of an extra path: the archive's copy when it is known to be the
+        blob (an exact archive, or no attribute applies), else the contents API."""
         found = ex.extras.get(path)
-        if found is not None and not attrs.lookup(path):
+        if found is not None and (exact or not attrs.lookup(path)):
 
             def read() -> bytes:
                 with found.open() as fh:
@@ -526,47 +564,103 @@ class GitHubSource:
             return await anyio.to_thread.run_sync(read)
         return await self.read_file(commit, path, max_size=self.max_archive_bytes)
 
-    async def _patch_export_attributes(
-        self, arch: Archive, commit: str, subdir: str, attrs: gitattributes.Attributes
-    ) -> None:
-        """Re-add export-ignore'd files and undo export-subst, from the tree and blobs."""
-        treeish = f"{commit}:{subdir}" if subdir else commit
-        tree = await self.client.get_json(
-            f"{self._base}/git/trees/{quote(treeish, safe='/:')}",
-            params={"recursive": "1"},
-            what=f"file list of {self.display_name}@{commit[:12]}",
-        )
-        if tree.get("truncated"):
+    async def _tree_entries(self, commit: str, subdir: str) -> list[dict[str, Any]]:
+        """The commit's tree listing: every entry of the repository (one request), or,
+        when GitHub truncates that, the subdirectory's entries plus each ancestor
+        directory's own (one request per level). Paths are repository-relative."""
+        what = f"file list of {self.display_name}@{commit[:12]}"
+        path = f"{self._base}/git/trees/{quote(commit, safe='')}"
+        tree = await self.client.get_json(path, params={"recursive": "1"}, what=what)
+        if not tree.get("truncated"):
+            return list(tree.get("tree", []))
+        if not subdir:
             raise UpstreamError(
-                f"{self.display_name}: the file list of {subdir or 'the repository'} is too "
-                "large for GitHub's tree API, and its .gitattributes uses export-ignore or "
-                "export-subst, so gosub cannot rebuild it exactly"
+                f"{self.display_name}: the repository's file list is too large for "
+                "GitHub's tree API, and its archive differs from the commit's tree "
+                "(export-ignore, export-subst or LFS), so gosub cannot rebuild it exactly"
             )
+        sub = await self.client.get_json(
+            f"{self._base}/git/trees/{quote(f'{commit}:{subdir}', safe='/:')}",
+            params={"recursive": "1"},
+            what=what,
+        )
+        if sub.get("truncated"):
+            raise UpstreamError(
+                f"{self.display_name}: the file list of {subdir} is too large for GitHub's "
+                "tree API, and the archive differs from the commit's tree (export-ignore, "
+                "export-subst or LFS), so gosub cannot rebuild it exactly"
+            )
+        entries = [{**e, "path": f"{subdir}/{e['path']}"} for e in sub.get("tree", [])]
+        parts = subdir.split("/")
+        for depth in range(len(parts)):
+            d = "/".join(parts[:depth])
+            level = await self.client.get_json(
+                f"{self._base}/git/trees/{quote(f'{commit}:{d}' if d else commit, safe='/:')}",
+                what=what,
+            )
+            for e in level.get("tree", []):
+                if e.get("path") == ".gitattributes":
+                    entries.append({**e, "path": f"{d}/.gitattributes" if d else e["path"]})
+        return entries
+
+    async def _blob(self, sha: str, what: str) -> bytes:
+        return await self.client.get_raw(
+            f"{self._base}/git/blobs/{sha}",
+            params={},
+            what=what,
+            max_size=self.max_archive_bytes,
+        )
+
+    async def _patch_archive(
+        self, arch: Archive, ex: Extracted, commit: str, subdir: str, extras: Sequence[str]
+    ) -> gitattributes.Attributes:
+        """Make the archive what Go's ``git archive`` gives, from the tree listing:
+        read the .gitattributes the tarball left out (export-ignore'd ones), then take
+        from their blobs the files GitHub's archive left out or altered. Returns the
+        complete attributes."""
+        entries = await self._tree_entries(commit, subdir)
+        attr_files = dict(ex.attributes)
+        for e in entries:
+            p = str(e.get("path", ""))
+            if (
+                e.get("type") == "blob"
+                and (p == ".gitattributes" or p.endswith("/.gitattributes"))
+                and p not in attr_files
+                and applies_to(p, subdir, extras)
+            ):
+                if int(e.get("size", 0)) > MAX_GITATTRIBUTES:
+                    raise GoneError(f"{self.display_name}/{p} is larger than {MAX_GITATTRIBUTES}")
+                attr_files[p] = await self._blob(
+                    str(e["sha"]), f"{self.display_name}/{p}@{commit[:12]}"
+                )
+        attrs = gitattributes.Attributes.from_files(attr_files)
         by_path = {f.path: i for i, f in enumerate(arch.files)}
         prefix = subdir + "/" if subdir else ""
         blob_dir = arch.root / "blobs"
         blob_dir.mkdir(exist_ok=True)
         patched = 0
-        for entry in tree.get("tree", []):
-            if entry.get("type") != "blob":
+        for entry in entries:
+            full = str(entry.get("path", ""))
+            if entry.get("type") != "blob" or not full.startswith(prefix):
                 continue  # trees and submodules (gitlinks) are not files in the zip
-            rel = str(entry["path"])
-            full = prefix + rel
-            if not attrs.altered_by_github_archive(full):
+            rel = full[len(prefix) :]
+            sha = str(entry["sha"])
+            if not (
+                attrs.altered_by_github_archive(full)
+                or rel not in by_path
+                # Bytes that are not the blob with no conversion to explain it: GitHub
+                # put something else there (an LFS object instead of its pointer).
+                or (ex.blob_shas.get(rel) != sha and not _converts(attrs.lookup(full, go=True)))
+            ):
                 continue
             mode = str(entry.get("mode", ""))
             if mode == "120000":
                 item = ArchiveFile(rel, "symlink", int(entry.get("size", 0)), None)
             else:
-                raw = await self.client.get_raw(
-                    f"{self._base}/git/blobs/{entry['sha']}",
-                    params={},
-                    what=f"{self.display_name}/{full}@{commit[:12]}",
-                    max_size=self.max_archive_bytes,
-                )
+                raw = await self._blob(sha, f"{self.display_name}/{full}@{commit[:12]}")
                 try:
                     data = gitattributes.convert_for_go_archive(
-                        raw, attrs.lookup(full, go=True), str(entry["sha"]), full
+                        raw, attrs.lookup(full, go=True), sha, full
                     )
                 except gitattributes.UnsupportedAttributeError as exc:
                     raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
@@ -579,3 +673,4 @@ class GitHubSource:
             else:
                 by_path[rel] = len(arch.files)
                 arch.files.append(item)
+        return attrs

@@ -141,6 +141,29 @@ def _attrs(repo: GitRepo) -> None:
     repo.tag("mod/v1.0.0")
 
 
+def _hidden(repo: GitRepo) -> None:
+    """acme/hidden: .gitattributes files that export-ignore themselves (the root's, an
+    ancestor's and one inside the module), so GitHub's archive has none of them, yet
+    their rules shape it."""
+    repo.write("LICENSE", ROOT_LICENSE)
+    repo.write(
+        ".gitattributes",
+        "/.gitattributes export-ignore\n*.secret export-ignore\nstamp.txt export-subst\n",
+    )
+    repo.write("pkg/.gitattributes", ".gitattributes export-ignore\n*.tmp export-ignore\n")
+    d = "pkg/mod/"
+    repo.write(d + "go.mod", "module example.test/hidden\n\ngo 1.22\n")
+    repo.write(d + "a.go", "package hidden\n")
+    repo.write(d + "x.secret", "left out of GitHub's archive only\n")
+    repo.write(d + "y.tmp", "left out by an ancestor's hidden rule\n")
+    repo.write(d + "stamp.txt", "commit: $Format:%H$\n")
+    repo.write(d + "inner/.gitattributes", ".gitattributes export-ignore\nz.txt export-ignore\n")
+    repo.write(d + "inner/z.txt", "left out by a hidden rule inside the module\n")
+    repo.write(d + "inner/w.go", "package inner\n")
+    repo.commit("hidden", date="2024-07-01T00:00:00Z")
+    repo.tag("pkg/mod/v1.0.0")
+
+
 def _rootmod(repo: GitRepo) -> None:
     """acme/rootmod: a root module without go.mod, with v2+ tags (+incompatible)."""
     repo.write("LICENSE", ROOT_LICENSE)
@@ -244,6 +267,7 @@ BUILDERS: dict[str, Callable[[GitRepo], None]] = {
     "acme/custom": _custom,
     "acme/custom-goway": _custom_goway,
     "acme/empty": _empty,
+    "acme/hidden": _hidden,
 }
 
 SCENARIOS: dict[str, Scenario] = {
@@ -269,6 +293,17 @@ SCENARIOS: dict[str, Scenario] = {
             "mod/v",
             direct_prefix="example.test/attrs",
             direct_subdir="mod",
+            versions=("v1.0.0",),
+        ),
+        Scenario(
+            "hidden",
+            "example.test/hidden",
+            "acme",
+            "hidden",
+            "pkg/mod",
+            "pkg/mod/v",
+            direct_prefix="example.test/hidden",
+            direct_subdir="pkg/mod",
             versions=("v1.0.0",),
         ),
         Scenario(

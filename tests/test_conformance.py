@@ -25,6 +25,7 @@ TAGGED = [
     ("mono", "v1.2.0-rc.1"),  # pre-release
     ("mono", "v1.2.0"),  # go 1.24 vendor rule
     ("attrs", "v1.0.0"),  # export-ignore, export-subst, eol, ident
+    ("hidden", "v1.0.0"),  # .gitattributes files that export-ignore themselves
     ("rootmod", "v1.0.0"),  # no go.mod: synthesised .mod, zip without go.mod
     ("rootmod", "v2.0.0+incompatible"),
     ("major", "v1.0.0"),  # v1 in sub/, with sub/v2 a nested module

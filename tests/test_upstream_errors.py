@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import os
+import subprocess
 import tarfile
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,6 +28,29 @@ SHA = "a" * 40
 BASE = "http://gosub.test/go/example.com/lib/@v/"
 COMMIT = [{"sha": SHA, "commit": {"committer": {"date": "2024-01-02T03:04:05Z"}}}]
 GO_MOD = b"module example.com/lib\n"
+
+
+def _git_objects(files: dict[str, bytes]) -> tuple[str, list[dict[str, str]]]:
+    """The tree id real git gives ``files`` (GitHub's commit data carries it, and gosub
+    checks the archive against it) and the tree listing GitHub's trees API would give."""
+    with tempfile.TemporaryDirectory() as d:
+        env = {**os.environ, "GIT_DIR": os.path.join(d, ".git"), "GIT_WORK_TREE": d}
+
+        def git(*args: str) -> str:
+            return subprocess.run(
+                ["git", *args], env=env, check=True, capture_output=True, text=True
+            ).stdout
+
+        git("init", "-q")
+        for name, data in files.items():
+            Path(d, name).write_bytes(data)
+        git("add", "-A")
+        listing = []
+        for line in git("ls-files", "-s").splitlines():
+            meta, name = line.split("\t")
+            mode, sha, _ = meta.split()
+            listing.append({"path": name, "mode": mode, "type": "blob", "sha": sha})
+        return git("write-tree").strip(), listing
 
 
 def _tarball(files: dict[str, bytes]) -> bytes:
@@ -55,8 +82,16 @@ def _client(app: GoproxyApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gosub.test")
 
 
-def _mock_version(mock: respx.MockRouter) -> None:
-    mock.get(f"{REPO}/commits", params={"sha": "refs/tags/v1.0.0"}).respond(json=COMMIT)
+def _mock_version(mock: respx.MockRouter, files: dict[str, bytes] | None = None) -> None:
+    commit = COMMIT
+    if files is not None:
+        commit = [
+            {
+                **COMMIT[0],
+                "commit": {**COMMIT[0]["commit"], "tree": {"sha": _git_objects(files)[0]}},
+            }
+        ]
+    mock.get(f"{REPO}/commits", params={"sha": "refs/tags/v1.0.0"}).respond(json=commit)
     mock.get(f"{REPO}/contents/go.mod", params={"ref": SHA}).respond(content=GO_MOD)
 
 
@@ -167,9 +202,10 @@ async def test_truncated_archive_is_retried_then_reported_never_partial(app: Gop
 
 
 async def test_archive_then_success_serves_complete_zip(app: GoproxyApp) -> None:
-    full = _tarball({"go.mod": GO_MOD, "a.go": b"package lib\n"})
+    files = {"go.mod": GO_MOD, "a.go": b"package lib\n"}
+    full = _tarball(files)
     with respx.mock as mock:
-        _mock_version(mock)
+        _mock_version(mock, files)
         mock.get(f"{REPO}/tarball/{SHA}").respond(
             302, headers={"location": "https://codeload.github.com/acme/lib/legacy.tar.gz/" + SHA}
         )
@@ -185,10 +221,40 @@ async def test_archive_then_success_serves_complete_zip(app: GoproxyApp) -> None
         assert sorted(names) == ["example.com/lib@v1.0.0/a.go", "example.com/lib@v1.0.0/go.mod"]
 
 
-async def test_invalid_file_name_fails_the_version_with_reason(app: GoproxyApp) -> None:
-    bad = _tarball({"go.mod": GO_MOD, "it's.go": b"package lib\n"})
+async def test_archive_bytes_that_are_not_the_blob_are_replaced_by_the_blob(
+    app: GoproxyApp,
+) -> None:
+    # GitHub can put an LFS object in its archive where git (and Go) have the pointer
+    # file. The archive's tree id then differs from the commit's; gosub lists the tree
+    # and takes that file from its blob.
+    pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 4\n"
+    files = {"go.mod": GO_MOD, "big.bin": pointer}
+    listing = _git_objects(files)[1]
+    blob_sha = next(e["sha"] for e in listing if e["path"] == "big.bin")
     with respx.mock as mock:
-        _mock_version(mock)
+        _mock_version(mock, files)
+        mock.get(f"{REPO}/tarball/{SHA}").respond(
+            200, content=_tarball({"go.mod": GO_MOD, "big.bin": b"REAL"})
+        )
+        trees = mock.get(f"{REPO}/git/trees/{SHA}").respond(
+            json={"sha": "t", "tree": listing, "truncated": False}
+        )
+        blob = mock.get(f"{REPO}/git/blobs/{blob_sha}").respond(content=pointer)
+        async with _client(app) as c:
+            r = await c.get(BASE + "v1.0.0.zip")
+        assert r.status_code == 200, r.text
+        import zipfile
+
+        z = zipfile.ZipFile(io.BytesIO(r.content))
+        assert z.read("example.com/lib@v1.0.0/big.bin") == pointer
+        assert trees.call_count == 1 and blob.call_count == 1
+
+
+async def test_invalid_file_name_fails_the_version_with_reason(app: GoproxyApp) -> None:
+    files = {"go.mod": GO_MOD, "it's.go": b"package lib\n"}
+    bad = _tarball(files)
+    with respx.mock as mock:
+        _mock_version(mock, files)
         mock.get(f"{REPO}/tarball/{SHA}").respond(200, content=bad)
         async with _client(app) as c:
             r = await c.get(BASE + "v1.0.0.zip")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from gosub.gitarchive import ArchiveFormatError, ArchiveTooLargeError, extract_subdir
+from tests.support.git import neutral_git_env
 
 
 def _tar(entries: list[tuple[str, bytes | None, str | None]]) -> bytes:
@@ -78,3 +80,73 @@ def test_garbage_and_empty_input(tmp_path: Path) -> None:
 def test_size_limit(tmp_path: Path) -> None:
     with pytest.raises(ArchiveTooLargeError):
         extract_subdir(io.BytesIO(ARCHIVE), tmp_path, "go", max_bytes=5)
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {
+        **neutral_git_env(),
+        "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+    }
+    out = subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+    return out.stdout.decode()
+
+
+def _archive_of(repo: Path) -> bytes:
+    out = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar.gz", "--prefix=o-r-1234567/", "HEAD"],
+        env=neutral_git_env(),
+        check=True,
+        capture_output=True,
+    )
+    return out.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    r.mkdir()
+    _git(r, "init", "-q")
+    # Names chosen for git's tree order: "a.b" and "a-c" sort around the directory "a/",
+    # which sorts as "a/" ("-" < "." < "/" < "0").
+    for name, data in {
+        "a/b/x": "hi\n",
+        "a.b/y": "x\n",
+        "a-c": "z\n",
+        "a0": "0\n",
+        "exe": "#!/bin/sh\n",
+        "empty": "",
+        "go/.gitattributes": "*.md text\n",
+        "go/doc.md": "doc\n",
+    }.items():
+        (r / name).parent.mkdir(parents=True, exist_ok=True)
+        (r / name).write_text(data)
+    (r / "exe").chmod(0o755)
+    (r / "link").symlink_to("a/b/x")
+    return r
+
+
+def test_tree_id_is_gits_own(repo: Path, tmp_path: Path) -> None:
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "one")
+    ex = extract_subdir(io.BytesIO(_archive_of(repo)), tmp_path / "x", "go", max_bytes=1 << 20)
+    assert ex.tree_sha == _git(repo, "rev-parse", "HEAD^{tree}").strip()
+    assert ex.blob_shas["doc.md"] == _git(repo, "rev-parse", "HEAD:go/doc.md").strip()
+
+
+def test_tree_id_differs_when_the_archive_leaves_a_file_out(repo: Path, tmp_path: Path) -> None:
+    (repo / ".gitattributes").write_text("/.gitattributes export-ignore\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "one")
+    ex = extract_subdir(io.BytesIO(_archive_of(repo)), tmp_path / "x", "go", max_bytes=1 << 20)
+    assert ex.tree_sha is not None
+    assert ex.tree_sha != _git(repo, "rev-parse", "HEAD^{tree}").strip()
+
+
+def test_tree_id_unknown_with_a_submodule(tmp_path: Path) -> None:
+    # git archive writes a submodule as an empty directory: its commit id is not there.
+    archive = _tar(
+        [("o-r-1/", None, None), ("o-r-1/a.go", b"package a\n", None), ("o-r-1/sub/", None, None)]
+    )
+    ex = extract_subdir(io.BytesIO(archive), tmp_path, "", max_bytes=1 << 20)
+    assert ex.tree_sha is None
