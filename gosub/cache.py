@@ -4,8 +4,8 @@ A module version, once served, is immutable (its h1: sum is in everyone's go.sum
 results computed for a canonical version are kept for the life of the process:
 
 - :meth:`ProcessCache.once` runs a coroutine once per key; concurrent callers share the
-  same run (coalescing), successes are remembered (bounded LRU by entry count),
-  failures are not;
+  same run (coalescing), successes are remembered (LRU, bounded in entries and in
+  estimated bytes), failures are not;
 - :class:`ZipStore` keeps built zips as files in a spool directory, bounded in bytes,
   evicting the least recently used, written via temp file + rename so a partial zip is
   never visible.
@@ -14,6 +14,7 @@ results computed for a canonical version are kept for the life of the process:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -30,13 +31,59 @@ import anyio.to_thread
 T = TypeVar("T")
 
 
-class ProcessCache:
-    """Memoise immutable results and coalesce concurrent computations, per key."""
+def weight(value: object) -> int:
+    """A rough size in bytes of a cached value, for the byte bound: the length of bytes
+    and strings, summed over the fields of dataclasses and the items of containers, plus
+    a fixed overhead per object."""
+    if isinstance(value, bytes | bytearray | str):
+        return 64 + len(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return 64 + sum(weight(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, list | tuple | set | frozenset):
+        return 64 + sum(weight(v) for v in value)
+    if isinstance(value, dict):
+        return 64 + sum(weight(k) + weight(v) for k, v in value.items())
+    return 64
 
-    def __init__(self, *, max_entries: int = 20_000) -> None:
+
+class ProcessCache:
+    """The in-process tier: memoised immutable results and coalesced concurrent
+    computations, per key, LRU-bounded in entries and in (estimated) bytes."""
+
+    def __init__(self, *, max_entries: int = 20_000, max_bytes: int = 64 << 20) -> None:
         self.max_entries = max_entries
-        self._done: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._done: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
         self._running: dict[Hashable, asyncio.Future[Any]] = {}
+
+    @property
+    def size(self) -> int:
+        """The estimated bytes held."""
+        return self._bytes
+
+    def get(self, key: Hashable) -> Any | None:
+        """The remembered value for ``key``, or ``None``."""
+        hit = self._done.get(key)
+        if hit is None:
+            return None
+        self._done.move_to_end(key)
+        return hit[0]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Remember ``value`` for ``key``, evicting the least recently used past the
+        bounds (a value larger than the whole byte bound is not kept)."""
+        w = weight(value)
+        old = self._done.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+        if w > self.max_bytes:
+            return
+        self._done[key] = (value, w)
+        self._bytes += w
+        while len(self._done) > self.max_entries or self._bytes > self.max_bytes:
+            _, (_, ow) = self._done.popitem(last=False)
+            self._bytes -= ow
 
     async def once(
         self, key: Hashable, factory: Callable[[], Awaitable[T]], *, remember: bool = True
@@ -44,9 +91,10 @@ class ProcessCache:
         """The result of ``factory()`` for ``key``: from memory if known, shared with a
         concurrent caller if one is computing it, else computed now. With
         ``remember=False`` only concurrent callers share the result."""
-        if key in self._done:
+        hit = self._done.get(key)
+        if hit is not None:
             self._done.move_to_end(key)
-            return self._done[key]  # type: ignore[no-any-return]
+            return hit[0]  # type: ignore[no-any-return]
         running = self._running.get(key)
         if running is not None:
             result: T = await asyncio.shield(running)
@@ -63,9 +111,7 @@ class ProcessCache:
         else:
             fut.set_result(result)
             if remember:
-                self._done[key] = result
-                while len(self._done) > self.max_entries:
-                    self._done.popitem(last=False)
+                self.put(key, result)
             return result
         finally:
             del self._running[key]

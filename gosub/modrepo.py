@@ -28,7 +28,7 @@ from gosub import gomod, modzip, pseudo, semver
 from gosub import module as gomodule
 from gosub.cache import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
 from gosub.config import GoproxyConfig
-from gosub.errors import BadRequestError, GoneError, NotFoundError
+from gosub.errors import BadRequestError, GoneError, NotFoundError, UpstreamError
 from gosub.source import ArchiveFile, Commit, Source
 
 # cmd/go/internal/modfetch/codehost/codehost.go
@@ -59,6 +59,21 @@ class RevInfo:
             "Origin": origin,
         }
         return json.dumps(body).encode() + b"\n"
+
+    @classmethod
+    def from_json(cls, data: bytes) -> RevInfo:
+        """Read back what :meth:`to_json` wrote; ``ValueError`` when it cannot."""
+        try:
+            doc = json.loads(data)
+            origin = doc.get("Origin") or {}
+            return cls(
+                version=doc["Version"],
+                time=datetime.fromisoformat(doc["Time"].replace("Z", "+00:00")),
+                commit=origin["Hash"],
+                ref=origin.get("Ref"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"unreadable .info: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -126,12 +141,45 @@ class ModuleRepo:
 
     async def versions(self) -> list[str]:
         """The ``@v/list`` versions: coderepo.go Versions + appendIncompatibleVersions.
+        Always asked afresh (revalidated with ETags)."""
+        return (await self.versions_or_stale())[0]
 
-        Always asked afresh (revalidated); a snapshot goes to the persistent store only so that
-        its directory also works as a static GOPROXY."""
-        listed = await self._versions()
-        await self._store_write("list", "".join(v + "\n" for v in listed).encode())
-        return listed
+    async def versions_or_stale(self) -> tuple[list[str], str | None]:
+        """:meth:`versions`, or, when the code host fails, the last good answer and the
+        reason it is stale (stale-if-error); the failure is raised when there is none."""
+        try:
+            listed = await self._versions()
+        except UpstreamError as exc:
+            last = await self._last_good("list")
+            if last is None:
+                raise
+            return last.decode().split(), exc.message
+        await self._keep_good("list", "".join(v + "\n" for v in listed).encode())
+        return listed, None
+
+    async def _last_good(self, name: str) -> bytes | None:
+        """The last good ``list`` or ``@latest`` answer: from memory, else the store."""
+        kept = self.cache.get(("last-good", *self._key, name))
+        if isinstance(kept, bytes):
+            return kept
+        if self.store is None:
+            return None
+        return await self.store.get(self._snapshot_key(name))
+
+    async def _keep_good(self, name: str, data: bytes) -> None:
+        """Remember a good ``list`` or ``@latest`` answer, and write it to the store when
+        it changed (so the store also works as a static GOPROXY and survives restarts)."""
+        key = ("last-good", *self._key, name)
+        if self.cache.get(key) == data:
+            return
+        self.cache.put(key, data)
+        if self.store is not None:
+            await self.store.put(self._snapshot_key(name), data)
+
+    def _snapshot_key(self, name: str) -> str:
+        if name == "@latest":
+            return f"{self._ns}/{self._escaped}/@latest"
+        return self._store_key(name)
 
     async def _versions(self) -> list[str]:
         tags = await self.source.list_tags(self.config.tag_prefix)
@@ -206,15 +254,8 @@ class ModuleRepo:
         data = await self._store_read(name)
         if data is not None:
             try:
-                doc = json.loads(data)
-                origin = doc.get("Origin") or {}
-                return RevInfo(
-                    version=doc["Version"],
-                    time=datetime.fromisoformat(doc["Time"].replace("Z", "+00:00")),
-                    commit=origin["Hash"],
-                    ref=origin.get("Ref"),
-                )
-            except (ValueError, KeyError, TypeError):
+                return RevInfo.from_json(data)
+            except ValueError:
                 pass  # unreadable: resolve again and overwrite it
         info = await self._stat_uncached(version)
         if info.version == version:
@@ -243,10 +284,26 @@ class ModuleRepo:
             ) from None
         return await self._convert(commit, query, rev)
 
+    async def latest_or_stale(self) -> tuple[RevInfo, str | None]:
+        """:meth:`latest`, or, when the code host fails, the last good answer and the
+        reason it is stale (stale-if-error); the failure is raised when there is none."""
+        try:
+            info = await self.latest()
+        except UpstreamError as exc:
+            last = await self._last_good("@latest")
+            if last is None:
+                raise
+            try:
+                return RevInfo.from_json(last), exc.message
+            except ValueError:
+                raise exc from None
+        await self._keep_good("@latest", info.to_json(self.repo_url, self.code_dir))
+        return info, None
+
     async def latest(self) -> RevInfo:
         """``@latest``: the highest release, else the highest pre-release, else the
         default branch head as Go's direct mode converts it."""
-        versions = await self.versions()
+        versions = await self._versions()
         releases = [v for v in versions if not semver.prerelease(v)]
         pick = releases or versions
         if pick:

@@ -104,6 +104,18 @@ def _respond(
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
+def _stale(response: Response, reason: str | None) -> Response:
+    """Mark a last-good answer given because the code host failed (stale-if-error): the
+    ``Gosub-Stale`` header says why, and nothing downstream may keep it."""
+    if reason is not None:
+        # A header value is one line of latin-1; the reason may have neither.
+        one_line = " ".join(reason.split())[:300]
+        response.headers["Gosub-Stale"] = one_line.encode("ascii", "replace").decode()
+        response.headers["Warning"] = '110 gosub "Response is Stale"'
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def error_response(exc: GosubError) -> Response:
     """A text/plain error the go command shows to its user."""
     headers: dict[str, str] = {}
@@ -329,14 +341,13 @@ class GoproxyApp:
     async def _serve(self, request: Request, path: str, file: str) -> Response:
         repo = self.repo_for(path)
         if file == "list":
-            versions = await repo.versions()
+            versions, stale = await repo.versions_or_stale()
             body = "".join(v + "\n" for v in versions).encode()
-            return _respond(request, body, TEXT, SHORT)
+            return _stale(_respond(request, body, TEXT, SHORT), stale)
         if file == "@latest":
-            info = await repo.latest()
-            return _respond(
-                request, info.to_json(self.repo_url, repo.code_dir), "application/json", SHORT
-            )
+            info, stale = await repo.latest_or_stale()
+            body = info.to_json(self.repo_url, repo.code_dir)
+            return _stale(_respond(request, body, "application/json", SHORT), stale)
         if file == "@gosub/tags":
             tags = await self.source.list_tags("")
             return _respond(request, "".join(t + "\n" for t in tags).encode(), TEXT, SHORT)

@@ -194,11 +194,15 @@ class GitHubStandin:
         ):
             status, body = 304, b""
         h.send_response(status)
-        headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        # Injected headers (a rate limit's) replace the defaults, not add to them.
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4999",
+            **headers,
+        }
         for k, v in headers.items():
             h.send_header(k, v)
-        h.send_header("x-ratelimit-limit", "5000")
-        h.send_header("x-ratelimit-remaining", "4999")
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)
