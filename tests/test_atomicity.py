@@ -1,0 +1,94 @@
+"""A crash in the middle of writing the persistent store leaves no entry behind: the
+writer is a real process killed with SIGKILL halfway through a zip, and a gosub started
+afterwards on the same directory builds and serves the right bytes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from gosub.cache import namespace, store_key
+from gosub.proxy import goproxy, make_shared
+from tests.conftest import FAST_RETRY, UvicornThread
+from tests.repos import SCENARIOS
+from tests.support.ghapi import GitHubStandin
+from tests.support.golang import GoRunner
+
+MONO = SCENARIOS["mono"]
+KEY = store_key(namespace(MONO.config().identity), "example.test/mono", "v1.1.0.zip")
+
+# The writer copies slowly (a chunk, then a pause), as a big zip on a slow disk would,
+# so the test can kill it with the temporary file half written.
+WRITER = textwrap.dedent(
+    """
+    import asyncio, shutil, sys, time
+    from pathlib import Path
+    from gosub.cache import DiskStore
+
+    def slow_copyfile(src, dst, *, follow_symlinks=True):
+        with open(src, "rb") as i, open(dst, "wb") as o:
+            while chunk := i.read(4096):
+                o.write(chunk)
+                o.flush()
+                time.sleep(0.05)
+        return dst
+
+    shutil.copyfile = slow_copyfile
+    root, key, src = sys.argv[1:]
+    asyncio.run(DiskStore(root).put_file(key, Path(src)))
+    """
+)
+
+
+def test_killed_writer_leaves_no_entry(
+    standin: GitHubStandin, gosub_url: str, tmp_path: Path, gocache: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK not the real zip " * 10_000)  # 200 kB: about 50 chunks
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(cache_dir), KEY, str(junk)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    try:
+        final = cache_dir.joinpath(*KEY.split("/"))
+        deadline = time.monotonic() + 20
+        while True:
+            temps = list(final.parent.glob(".tmp-*")) if final.parent.exists() else []
+            if temps and temps[0].stat().st_size >= 8192:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "writer did not start"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert 0 < temps[0].stat().st_size < junk.stat().st_size  # killed mid-write
+    assert not final.exists()
+
+    # gosub on the same directory: no entry, so it builds the zip, and Go agrees.
+    shared = make_shared(
+        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, cache_dir=str(cache_dir)
+    )
+    server = UvicornThread(goproxy("/", MONO.config(), shared=shared))
+    url = server.start()
+    try:
+        standin.reset()
+        got = GoRunner(tmp_path / "go", gocache=gocache).mod_download(
+            MONO.module, "v1.1.0", goproxy=url + "/"
+        )
+        assert not got.get("Error") and standin.counts["codeload"] == 1
+    finally:
+        server.stop()
+    ref = GoRunner(tmp_path / "ref", gocache=gocache).mod_download(
+        MONO.module, "v1.1.0", goproxy=f"{gosub_url}/mono/"
+    )
+    assert got["Sum"] == ref["Sum"]
+    assert final.read_bytes() != junk.read_bytes()
+    assert final.read_bytes()[:2] == b"PK"
