@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import subprocess
 import zipfile
+from pathlib import Path
 
 import httpx
 
 from gosub.proxy import goproxy, make_shared
-from tests.conftest import FAST_RETRY
+from tests.conftest import FAST_RETRY, UvicornThread
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
+from tests.support.golang import GoRunner, go_binary
 
 
 async def test_simultaneous_downloads_make_one_set_of_requests(standin: GitHubStandin) -> None:
@@ -35,3 +39,39 @@ async def test_simultaneous_downloads_make_one_set_of_requests(standin: GitHubSt
     assert counts == {"commits": 1, "contents": 1}, standin.counts
     await shared.client.aclose()
     shared.zips.close()
+
+
+def test_a_hundred_go_commands_at_once_make_one_set_of_requests(
+    standin: GitHubStandin, tmp_path: Path, gocache: Path
+) -> None:
+    """100 simultaneous ``go mod download`` of one uncached version, each with its own
+    module cache, through a real server: one set of GitHub requests, one zip for all."""
+    s = SCENARIOS["mono"]
+    shared = make_shared({"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY)
+    server = UvicornThread(goproxy("/", s.config(), shared=shared))
+    url = server.start()
+    try:
+        standin.reset()
+        runners = [GoRunner(tmp_path / f"go{i}", gocache=gocache) for i in range(100)]
+        procs = [
+            subprocess.Popen(
+                [go_binary(), "mod", "download", "-json", f"{s.module}@v1.1.0"],
+                cwd=r.workdir,
+                env=r.env(GOPROXY=url + "/"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for r in runners
+        ]
+        results = []
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+            results.append(json.loads(out))
+    finally:
+        server.stop()
+        shared.zips.close()
+    assert len({r["Sum"] for r in results}) == 1 and len({r["GoModSum"] for r in results}) == 1
+    counts = dict(standin.counts)
+    assert counts == {"commits": 1, "contents": 1, "tarball": 1, "codeload": 1}, counts
