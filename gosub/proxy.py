@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gosub import module as gomodule
@@ -41,6 +41,9 @@ log = logging.getLogger("gosub")
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
+# Presigned URLs signed with a Lambda role's session credentials die with the session;
+# 15 minutes is plenty for one download.
+REDIRECT_EXPIRES = 900
 NOT_FOUND_CACHE = "public, max-age=60"
 TEXT = "text/plain; charset=utf-8"
 # Go module paths are at most a few hundred characters; anything much longer is abuse.
@@ -55,6 +58,9 @@ class Shared:
     cache: ProcessCache
     zips: ZipStore
     store: Store | None = None  # the persistent tier, when configured
+    # Zips larger than this are answered with a 307 to the store's URL for them (an S3
+    # presigned GET) when the store can give one; None: always inline.
+    inline_max_bytes: int | None = None
 
 
 def github_settings(env: Mapping[str, str] | None) -> tuple[str | None, str | None]:
@@ -75,6 +81,7 @@ def make_shared(
     max_zip_bytes: int = 2 << 30,
     cache_dir: str | None = None,
     store: Store | None = None,
+    inline_max_bytes: int | None = None,
 ) -> Shared:
     """Build the shared client and caches from ``env`` (GITHUB_TOKEN, GITHUB_API_URL);
     the persistent tier is ``store``, else a :class:`DiskStore` at ``cache_dir``."""
@@ -84,7 +91,8 @@ def make_shared(
     )
     if store is None and cache_dir:
         store = DiskStore(cache_dir)
-    return Shared(client, ProcessCache(), ZipStore(zip_dir, max_bytes=max_zip_bytes), store)
+    zips = ZipStore(zip_dir, max_bytes=max_zip_bytes)
+    return Shared(client, ProcessCache(), zips, store, inline_max_bytes)
 
 
 def _etag(body: bytes) -> str:
@@ -384,6 +392,14 @@ class GoproxyApp:
         if ext == "mod":
             data = await repo.go_mod(version)
             return _respond(request, data, TEXT, IMMUTABLE)
+        if self.shared.inline_max_bytes is not None and self.shared.store is not None:
+            found = await repo.zip_size(version)
+            if found is not None and found[0] > self.shared.inline_max_bytes:
+                url = await self.shared.store.url_for(found[1], expires=REDIRECT_EXPIRES)
+                if url is not None:
+                    # Too big to answer inline (Lambda's 6 MB response limit): the go
+                    # command follows the redirect to the store.
+                    return RedirectResponse(url, 307, headers={"Cache-Control": "no-store"})
         stored = await repo.zip(version)
         handle = await anyio.to_thread.run_sync(open, stored.path, "rb")
         return _zip_response(request, stored, handle)

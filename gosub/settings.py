@@ -21,7 +21,11 @@ Example ``gosub.toml``::
 
 Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
 ``GOSUB_OWNERS`` (comma-separated), ``GOSUB_CACHE_DIR`` (the disk cache, default
-``~/.cache/gosub``; empty to disable), ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+``~/.cache/gosub``; empty to disable), ``GOSUB_CACHE_BUCKET`` and ``GOSUB_CACHE_PREFIX``
+(an S3 bucket as the persistent tier instead of the directory; boto3's own settings,
+such as ``AWS_ENDPOINT_URL_S3``, apply), ``GOSUB_INLINE_MAX_BYTES`` (zips larger than
+this are answered with a 307 to a presigned URL of the bucket's copy),
+``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
 
@@ -36,12 +40,24 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
+from gosub.cache import Store
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError
 from gosub.proxy import goproxy, make_shared
 from gosub.urlconfig import gosub
 
-_SERVER_KEYS = {"host", "port", "shared", "shared_base", "owners", "allow_private", "cache_dir"}
+_SERVER_KEYS = {
+    "host",
+    "port",
+    "shared",
+    "shared_base",
+    "owners",
+    "allow_private",
+    "cache_dir",
+    "cache_bucket",
+    "cache_prefix",
+    "inline_max_bytes",
+}
 _MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "base"}
 
 
@@ -65,6 +81,9 @@ class Settings:
     allow_private: bool = False
     modules: tuple[ModuleSettings, ...] = field(default_factory=tuple)
     cache_dir: str = ""  # the persistent disk tier ("" = none)
+    cache_bucket: str = ""  # the persistent tier in S3 instead ("" = none)
+    cache_prefix: str = ""  # key prefix inside the bucket
+    inline_max_bytes: int | None = None  # bigger zips: 307 to the bucket (None = inline)
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -139,6 +158,14 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         raise ConfigError(f"port must be a number, not {port!r}") from None
     if not 0 <= port <= 65535:
         raise ConfigError(f"port {port} is out of range")
+    inline: Any = env.get("GOSUB_INLINE_MAX_BYTES") or server.get("inline_max_bytes")
+    if inline is not None:
+        try:
+            inline = int(inline)
+        except (TypeError, ValueError):
+            raise ConfigError(f"inline_max_bytes must be a number, not {inline!r}") from None
+        if inline < 0:
+            raise ConfigError("inline_max_bytes must not be negative")
     settings = Settings(
         host=str(env.get("GOSUB_HOST") or server.get("host", "127.0.0.1")),
         port=port,
@@ -148,7 +175,14 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         allow_private=bool(server.get("allow_private", False)),
         modules=tuple(_module(m, i) for i, m in enumerate(modules)),
         cache_dir=str(env.get("GOSUB_CACHE_DIR", server.get("cache_dir", default_cache_dir(env)))),
+        cache_bucket=str(env.get("GOSUB_CACHE_BUCKET") or server.get("cache_bucket", "")),
+        cache_prefix=str(env.get("GOSUB_CACHE_PREFIX") or server.get("cache_prefix", "")),
+        inline_max_bytes=inline,
     )
+    if settings.inline_max_bytes is not None and not settings.cache_bucket:
+        raise ConfigError(
+            "inline_max_bytes needs cache_bucket: big zips are redirected to the bucket"
+        )
     return settings
 
 
@@ -163,7 +197,17 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
     included), then the shared URL-configured app, chained through ``fallback``; one
     GitHub client and cache for all."""
     env = os.environ if env is None else env
-    shared = make_shared(env, cache_dir=settings.cache_dir or None)
+    store: Store | None = None
+    if settings.cache_bucket:
+        from gosub.s3store import S3Store  # boto3 only for those who use it
+
+        store = S3Store(settings.cache_bucket, prefix=settings.cache_prefix)
+    shared = make_shared(
+        env,
+        cache_dir=settings.cache_dir or None,
+        store=store,
+        inline_max_bytes=settings.inline_max_bytes,
+    )
     app: ASGIApp | None = None
     if settings.shared:
         app = gosub(
