@@ -61,6 +61,8 @@ class Shared:
     # Zips larger than this are answered with a 307 to the store's URL for them (an S3
     # presigned GET) when the store can give one; None: always inline.
     inline_max_bytes: int | None = None
+    # The default time limit of one request, for apps not given their own.
+    request_timeout: float = 300.0
 
 
 def github_settings(env: Mapping[str, str] | None) -> tuple[str | None, str | None]:
@@ -82,6 +84,7 @@ def make_shared(
     cache_dir: str | None = None,
     store: Store | None = None,
     inline_max_bytes: int | None = None,
+    request_timeout: float = 300.0,
 ) -> Shared:
     """Build the shared client and caches from ``env`` (GITHUB_TOKEN, GITHUB_API_URL);
     the persistent tier is ``store``, else a :class:`DiskStore` at ``cache_dir``."""
@@ -92,7 +95,7 @@ def make_shared(
     if store is None and cache_dir:
         store = DiskStore(cache_dir)
     zips = ZipStore(zip_dir, max_bytes=max_zip_bytes)
-    return Shared(client, ProcessCache(), zips, store, inline_max_bytes)
+    return Shared(client, ProcessCache(), zips, store, inline_max_bytes, request_timeout)
 
 
 def _etag(body: bytes) -> str:
@@ -174,10 +177,12 @@ class GoproxyApp:
         *,
         fallback: ASGIApp | None = None,
         owns_shared: bool = False,
-        request_timeout: float = 300.0,
+        request_timeout: float | None = None,
     ) -> None:
         self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
-        self.request_timeout = request_timeout
+        self.request_timeout = (
+            shared.request_timeout if request_timeout is None else request_timeout
+        )
         self.config = config
         self.shared = shared
         self.fallback = fallback
@@ -414,14 +419,15 @@ def goproxy(
     shared: Shared | None = None,
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
-    request_timeout: float = 300.0,
+    request_timeout: float | None = None,
 ) -> GoproxyApp:
     """An ASGI app serving the GOPROXY protocol for ``config``'s module under ``base``.
 
     ``env`` is read for ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default ``os.environ``;
     pass ``{}`` to ignore the environment). Requests outside ``base`` or for another
     module go to ``fallback`` when given, else get a 404 that says why. ``shared`` lets
-    several apps share one GitHub client and cache.
+    several apps share one GitHub client and cache. ``request_timeout`` bounds the time
+    spent on one request (default: the shared setting, 300 s).
     """
     owns = shared is None
     if shared is None:

@@ -25,6 +25,8 @@ Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
 (an S3 bucket as the persistent tier instead of the directory; boto3's own settings,
 such as ``AWS_ENDPOINT_URL_S3``, apply), ``GOSUB_INLINE_MAX_BYTES`` (zips larger than
 this are answered with a 307 to a presigned URL of the bucket's copy),
+``GOSUB_REQUEST_TIMEOUT`` (seconds per request, default 300), ``GOSUB_ZIP_CACHE_BYTES``
+(the local spool of built zips, default 2 GiB),
 ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
@@ -57,6 +59,8 @@ _SERVER_KEYS = {
     "cache_bucket",
     "cache_prefix",
     "inline_max_bytes",
+    "request_timeout",
+    "zip_cache_bytes",
 }
 _MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "base"}
 
@@ -84,6 +88,8 @@ class Settings:
     cache_bucket: str = ""  # the persistent tier in S3 instead ("" = none)
     cache_prefix: str = ""  # key prefix inside the bucket
     inline_max_bytes: int | None = None  # bigger zips: 307 to the bucket (None = inline)
+    request_timeout: float = 300.0  # seconds one request may take before a 504
+    zip_cache_bytes: int = 2 << 30  # local spool of built zips (LRU)
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -160,12 +166,17 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         raise ConfigError(f"port {port} is out of range")
     inline: Any = env.get("GOSUB_INLINE_MAX_BYTES") or server.get("inline_max_bytes")
     if inline is not None:
-        try:
-            inline = int(inline)
-        except (TypeError, ValueError):
-            raise ConfigError(f"inline_max_bytes must be a number, not {inline!r}") from None
-        if inline < 0:
-            raise ConfigError("inline_max_bytes must not be negative")
+        inline = _number("inline_max_bytes", inline, int)
+    request_timeout = _number(
+        "request_timeout",
+        env.get("GOSUB_REQUEST_TIMEOUT") or server.get("request_timeout", 300),
+        float,
+    )
+    zip_cache_bytes = _number(
+        "zip_cache_bytes",
+        env.get("GOSUB_ZIP_CACHE_BYTES") or server.get("zip_cache_bytes", 2 << 30),
+        int,
+    )
     settings = Settings(
         host=str(env.get("GOSUB_HOST") or server.get("host", "127.0.0.1")),
         port=port,
@@ -178,12 +189,25 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         cache_bucket=str(env.get("GOSUB_CACHE_BUCKET") or server.get("cache_bucket", "")),
         cache_prefix=str(env.get("GOSUB_CACHE_PREFIX") or server.get("cache_prefix", "")),
         inline_max_bytes=inline,
+        request_timeout=request_timeout,
+        zip_cache_bytes=zip_cache_bytes,
     )
     if settings.inline_max_bytes is not None and not settings.cache_bucket:
         raise ConfigError(
             "inline_max_bytes needs cache_bucket: big zips are redirected to the bucket"
         )
     return settings
+
+
+def _number(key: str, value: Any, kind: type[int] | type[float]) -> Any:
+    """A non-negative number setting (TOML number or environment string)."""
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{key} must not be negative")
+    return number
 
 
 def default_cache_dir(env: Mapping[str, str]) -> str:
@@ -207,6 +231,8 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         cache_dir=settings.cache_dir or None,
         store=store,
         inline_max_bytes=settings.inline_max_bytes,
+        request_timeout=settings.request_timeout,
+        max_zip_bytes=settings.zip_cache_bytes,
     )
     app: ASGIApp | None = None
     if settings.shared:
