@@ -562,7 +562,10 @@ class ModuleRepo:
 
     async def go_mod(self, version: str) -> bytes:
         """The ``.mod`` body: the raw go.mod, or what Go synthesises without one
-        (coderepo.go GoMod, LegacyGoMod)."""
+        (coderepo.go GoMod, LegacyGoMod). Remembered in memory: immutable."""
+        return await self.cache.once(("mod", *self._key, version), lambda: self._go_mod(version))
+
+    async def _go_mod(self, version: str) -> bytes:
         name = ""
         if version and _canonical_version(version) == version:
             name = gomodule.escape_version(version) + ".mod"

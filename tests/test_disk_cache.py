@@ -76,3 +76,38 @@ def test_failed_build_stores_nothing(standin: GitHubStandin, tmp_path: Path) -> 
         assert len(list(cache_dir.rglob("v1.0.0.zip"))) == 1
     finally:
         server.stop()
+
+
+async def test_memory_tier_sits_before_the_store(standin: GitHubStandin, tmp_path: Path) -> None:
+    """Versions read from the persistent store are kept in memory: serving them again
+    reads the store no more (it may be S3, a request each time)."""
+    import httpx
+
+    from gosub.cache import DiskStore
+
+    class Counting(DiskStore):
+        def __init__(self, root: Path) -> None:
+            super().__init__(root)
+            self.gets: list[str] = []
+
+        async def get(self, key: str) -> bytes | None:
+            self.gets.append(key)
+            return await super().get(key)
+
+    cache_dir = tmp_path / "cache"
+    for round_ in range(2):  # the second round: a restart, so everything comes from disk
+        store = Counting(cache_dir)
+        shared = make_shared({"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, store=store)
+        app = goproxy("/", SCENARIOS["mono"].config(), shared=shared)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            for _ in range(3):
+                for ext in ("info", "mod"):
+                    r = await c.get(f"/example.test/mono/@v/v1.1.0.{ext}")
+                    assert r.status_code == 200
+        # One read each of .info and .mod, however often they are served.
+        exts = sorted(k.rsplit(".", 1)[1] for k in store.gets)
+        assert exts == ["info", "mod"], (round_, store.gets)
+        await shared.client.aclose()
+        shared.zips.close()
