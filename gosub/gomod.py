@@ -476,6 +476,7 @@ class _LaxFile:
 
     module: bool = False
     go: str | None = None
+    retract: list[tuple[str, str]] = field(default_factory=list)  # (low, high) intervals
 
     def add(self, verb: str, args: list[str]) -> None:
         """``(*File).add`` with strict=false, raising where Go records an error."""
@@ -521,8 +522,35 @@ class _LaxFile:
             if len(args) != 1:
                 raise _SyntaxError("ignore directive expects exactly one argument")
             _parse_string(args[0])
-        # "retract": in lax mode a bad interval is skipped, never an error, and
-        # fixRetract does nothing when fix is nil.
+        elif verb == "retract":
+            # In lax mode a bad interval is skipped, never an error.
+            interval = _version_interval(args)
+            if interval is not None:
+                self.retract.append(interval)
+
+
+def _version_interval(args: list[str]) -> tuple[str, str] | None:
+    """modfile/rule.go parseVersionInterval with dontFixRetract: ``v`` or
+    ``[low, high]``, versions taken as written (unquoted); None when malformed."""
+
+    def version(tok: str) -> str | None:
+        # parseVersion: parseString, then the fixer returns it unchanged.
+        try:
+            return _parse_string(tok)
+        except _SyntaxError:
+            return None
+
+    if not args or args[0] == "(":
+        return None
+    if args[0] != "[":
+        v = version(args[0])
+        return None if v is None else (v, v)
+    if len(args) < 5 or args[2] != "," or args[4] != "]":
+        return None
+    low, high = version(args[1]), version(args[3])
+    if low is None or high is None:
+        return None
+    return low, high
 
 
 def go_version(data: bytes) -> str | None:
@@ -536,7 +564,20 @@ def go_version(data: bytes) -> str | None:
     ``go`` version not even matching the lax form): zip.go then uses no version, which
     compares older than every Go version.
     """
-    # x/mod/zip/zip.go: parseGoVers; modfile/rule.go: ParseLax, parseToFile
+    # x/mod/zip/zip.go: parseGoVers
+    f = _parse_lax(data)
+    return None if f is None else f.go
+
+
+def retractions(data: bytes) -> list[tuple[str, str]] | None:
+    """The ``retract`` intervals ``(low, high)`` of go.mod ``data`` as ``modfile.ParseLax``
+    reads them (malformed ones skipped), or None if ParseLax fails."""
+    f = _parse_lax(data)
+    return None if f is None else f.retract
+
+
+def _parse_lax(data: bytes) -> _LaxFile | None:
+    """modfile/rule.go ParseLax, parseToFile: None where it returns an error."""
     try:
         parser = _Parser(_lex(_decode(data)))
         parser.parse_file()
@@ -553,7 +594,7 @@ def go_version(data: bytes) -> str | None:
                     f.add(verb, line)
     except _SyntaxError:
         return None
-    return f.go
+    return f
 
 
 # ---------------------------------------------------------------------------

@@ -6,8 +6,8 @@ naming ``codeDir/vX.Y.Z`` to gosub's ``PREFIX + X.Y.Z + SUFFIX``. Where Go's dir
 would produce a version, gosub produces the same version, time, go.mod and zip file set;
 where Go refuses one, gosub refuses it with Go's reason.
 
-Not implemented (documented on the issue): retractions are not consulted when choosing
-the version of a query or a pseudo-version base (coderepo.go retractedVersions).
+Retracted versions (the ``retract`` directives of the highest release's go.mod) are
+never chosen for a query or as a pseudo-version base, as in coderepo.go convert.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from gosub import gomod, modzip, pseudo, semver
 from gosub import module as gomodule
 from gosub.cache import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
 from gosub.config import GoproxyConfig
-from gosub.errors import BadRequestError, GoneError, NotFoundError, UpstreamError
+from gosub.errors import BadRequestError, GoneError, GosubError, NotFoundError, UpstreamError
 from gosub.source import ArchiveFile, Commit, Source
 
 # cmd/go/internal/modfetch/codehost/codehost.go
@@ -348,6 +348,14 @@ class ModuleRepo:
                     return False
             return True
 
+        retracted: list[Callable[[str], bool]] = []
+
+        async def is_retracted(v: str) -> bool:
+            # Computed on first need: a tag asked for by its version never needs it.
+            if not retracted:
+                retracted.append(await self._retracted_versions())
+            return retracted[0](v)
+
         async def check_canonical(v: str, ref: str | None) -> RevInfo:
             await self._find_dir(info.sha, v)
             if v == stat_vers.removesuffix("+incompatible"):
@@ -411,6 +419,7 @@ class ModuleRepo:
             if (
                 is_canonical
                 and semver.compare(highest, v) < 0
+                and not await is_retracted(v)
                 and (gomodule.match_path_major(v, self.path_major) or await can_use_incompatible(v))
             ):
                 highest, highest_tag = v, tag
@@ -418,16 +427,23 @@ class ModuleRepo:
             return await check_canonical(highest, "refs/tags/" + highest_tag)
 
         if not pseudo_base:
-            pseudo_base = await self._recent_tag(info.sha, tag_map, can_use_incompatible)
+            pseudo_base = await self._recent_tag(
+                info.sha, tag_map, can_use_incompatible, is_retracted
+            )
         version = pseudo.pseudo_version(
             pseudo.pseudo_major(self.path_major), pseudo_base, info.time, info.sha[:12]
         )
         return await check_canonical(version, None)
 
     async def _recent_tag(
-        self, commit: str, tag_map: dict[str, str], can_use_incompatible: Callable[[str], Any]
+        self,
+        commit: str,
+        tag_map: dict[str, str],
+        can_use_incompatible: Callable[[str], Any],
+        is_retracted: Callable[[str], Any],
     ) -> str:
-        """git.go RecentTag: the highest allowed version tag merged into ``commit``."""
+        """git.go RecentTag with coderepo.go convert's tagAllowed: the highest version
+        tag merged into ``commit`` that fits the major version and is not retracted."""
         candidates: list[tuple[str, str]] = []
         for tag in tag_map:
             v, _ = self._tag_to_version(tag)
@@ -437,6 +453,8 @@ class ModuleRepo:
                 v
             ):
                 continue
+            if await is_retracted(v):
+                continue
             candidates.append((v, tag))
         # Highest first; the first ancestor found is the answer.
         candidates.sort(key=lambda vt: functools.cmp_to_key(semver.compare)(vt[0]), reverse=True)
@@ -445,6 +463,27 @@ class ModuleRepo:
             if tag_commit == commit or await self.source.is_ancestor(tag_commit, commit):
                 return v
         return ""
+
+    async def _retracted_versions(self) -> Callable[[str], bool]:
+        """coderepo.go retractedVersions: the ``retract`` intervals of the go.mod of the
+        highest release (else the highest pre-release). Where that fails, nothing is
+        retracted, as in Go."""
+        try:
+            versions = await self._versions()
+            cut = next((i for i, v in enumerate(versions) if v.endswith("+incompatible")), None)
+            versions = versions[:cut]
+            if not versions:
+                return lambda v: False
+            releases = [v for v in versions if not semver.prerelease(v)]
+            highest = releases[-1] if releases else versions[-1]
+            intervals = gomod.retractions(await self.go_mod(highest))
+        except GosubError:
+            return lambda v: False
+        if not intervals:
+            return lambda v: False
+        return lambda v: any(
+            semver.compare(low, v) <= 0 and semver.compare(v, high) <= 0 for low, high in intervals
+        )
 
     async def _validate_pseudo(self, info: Commit, version: str) -> None:
         """coderepo.go validatePseudoVersion: the pseudo-version must name this commit,

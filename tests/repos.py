@@ -164,6 +164,30 @@ def _hidden(repo: GitRepo) -> None:
     repo.tag("pkg/mod/v1.0.0")
 
 
+def _retract(repo: GitRepo) -> None:
+    """acme/retract: v1.1.0 retracted by the go.mod of the highest release, v1.1.1 (cut
+    from v1.0.0 on another branch), so queries never land on v1.1.0 nor build on it."""
+    d = "r/"
+    repo.write(d + "go.mod", "module example.test/retract\n\ngo 1.21\n")
+    repo.write(d + "r.go", "package retract\n\nconst V = 0\n")
+    repo.commit("v1.0.0", date="2024-08-01T00:00:00Z")
+    repo.tag("r/v1.0.0")
+    repo.write(d + "r.go", "package retract\n\nconst V = 1\n")
+    repo.commit("v1.1.0, broken", date="2024-08-02T00:00:00Z")
+    repo.tag("r/v1.1.0")
+    repo.branch("at-retracted")
+    repo.write(d + "r.go", "package retract\n\nconst V = 2\n")
+    repo.commit("after the retracted tag", date="2024-08-03T00:00:00Z")
+    repo.checkout("r/v1.0.0", new_branch="fix")
+    repo.write(
+        d + "go.mod",
+        "module example.test/retract\n\ngo 1.21\n\nretract (\n\tv1.1.0 // broken\n)\n",
+    )
+    repo.commit("v1.1.1 retracts v1.1.0", date="2024-08-04T00:00:00Z")
+    repo.tag("r/v1.1.1")
+    repo.checkout("main")
+
+
 def _rootmod(repo: GitRepo) -> None:
     """acme/rootmod: a root module without go.mod, with v2+ tags (+incompatible)."""
     repo.write("LICENSE", ROOT_LICENSE)
@@ -268,6 +292,7 @@ BUILDERS: dict[str, Callable[[GitRepo], None]] = {
     "acme/custom-goway": _custom_goway,
     "acme/empty": _empty,
     "acme/hidden": _hidden,
+    "acme/retract": _retract,
 }
 
 SCENARIOS: dict[str, Scenario] = {
@@ -305,6 +330,17 @@ SCENARIOS: dict[str, Scenario] = {
             direct_prefix="example.test/hidden",
             direct_subdir="pkg/mod",
             versions=("v1.0.0",),
+        ),
+        Scenario(
+            "retract",
+            "example.test/retract",
+            "acme",
+            "retract",
+            "r",
+            "r/v",
+            direct_prefix="example.test/retract",
+            direct_subdir="r",
+            versions=("v1.0.0", "v1.1.0", "v1.1.1"),
         ),
         Scenario(
             "rootmod",

@@ -38,7 +38,7 @@ TAGGED = [
     ("custom", "v1.1.0-beta.1"),
 ]
 
-# (scenario, query, expected version: "pseudo" or the exact tag version)
+# (scenario, query, expected version: "pseudo" [+ " PREFIX"] or the exact tag version)
 QUERIES = [
     ("mono", "main", "pseudo"),  # untagged commits after v1.2.0
     ("mono", "feature", "pseudo"),
@@ -47,6 +47,8 @@ QUERIES = [
     ("empty", "latest", "pseudo"),  # no tags at all
     ("empty", "main", "pseudo"),
     ("major2", "main", "v2.1.0"),  # the branch head carries a tag
+    ("retract", "main", "pseudo v1.0.1-0."),  # base v1.0.0: the v1.1.0 merged in is retracted
+    ("retract", "at-retracted", "pseudo v1.0.1-0."),  # its tag v1.1.0 is retracted
 ]
 
 
@@ -111,8 +113,9 @@ def test_query_matches_direct_mode(
     got = _compare(
         name, query, tmp_path=tmp_path, gocache=gocache, direct=direct, gosub_url=gosub_url
     )
-    if expected == "pseudo":
+    if expected.startswith("pseudo"):
         assert pseudo.is_pseudo_version(got["Version"]), got["Version"]
+        assert got["Version"].startswith(expected.removeprefix("pseudo").strip()), got["Version"]
     else:
         assert got["Version"] == expected
 

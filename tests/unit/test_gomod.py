@@ -210,3 +210,20 @@ def test_legacy_go_mod() -> None:
     assert gomod.legacy_go_mod("example.com/a b") == b'module "example.com/a b"\n'
     assert gomod.legacy_go_mod('x"y') == b'module "x\\"y"\n'
     assert gomod.legacy_go_mod("") == b'module ""\n'
+
+
+def test_retractions_as_parse_lax_reads_them() -> None:
+    data = (
+        b"module x\n\nretract v1.1.0 // oops\nretract [v1.2.0, v1.2.5]\n"
+        b'retract (\n  v1.3.0\n  "v1.4.0"\n  [v1.5.0,v1.5.1]\n  [v1.6.0\n)\nretract\n'
+    )
+    # Malformed intervals are skipped in lax mode; versions are kept as written.
+    assert gomod.retractions(data) == [
+        ("v1.1.0", "v1.1.0"),
+        ("v1.2.0", "v1.2.5"),
+        ("v1.3.0", "v1.3.0"),
+        ("v1.4.0", "v1.4.0"),
+        ("v1.5.0", "v1.5.1"),
+    ]
+    assert gomod.retractions(b"module x\n") == []
+    assert gomod.retractions(b"module x\nmodule y\n") is None  # ParseLax fails
