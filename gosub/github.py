@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import anyio
 import anyio.to_thread
@@ -114,7 +114,8 @@ class GitHubClient:
             follow_redirects=False,
         )
         # URL → (ETag, parsed JSON) for revalidated lists; small and bounded.
-        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        # request → (ETag, JSON body, next page URL), for If-None-Match revalidation
+        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()
 
     @property
     def has_token(self) -> bool:
@@ -220,37 +221,43 @@ class GitHubClient:
     async def get_json_revalidated(self, path: str, *, what: str) -> Any:
         """GET a JSON document that changes over time, revalidating a remembered copy
         with If-None-Match (a 304 costs no rate limit)."""
-        cached = self._etags.get(path)
+        return (await self._get_revalidated(path, None, what))[0]
+
+    async def _get_revalidated(
+        self, path: str, params: Mapping[str, str] | None, what: str
+    ) -> tuple[Any, str | None]:
+        """``(JSON body, next page URL)``, revalidated with If-None-Match."""
+        key = path + ("?" + urlencode(sorted(params.items())) if params else "")
+        cached = self._etags.get(key)
         headers = {"If-None-Match": cached[0]} if cached else None
-        resp = await self._send(path, headers=headers, what=what)
+        resp = await self._send(path, params=params, headers=headers, what=what)
         if resp.status_code == 304 and cached is not None:
-            self._etags.move_to_end(path)
-            return cached[1]
+            self._etags.move_to_end(key)
+            return cached[1], cached[2]
         data = _json(resp, what)
+        nxt = resp.links.get("next", {}).get("url")
         etag = resp.headers.get("etag")
         if etag:
-            self._etags[path] = (etag, data)
-            self._etags.move_to_end(path)
+            self._etags[key] = (etag, data, nxt)
+            self._etags.move_to_end(key)
             while len(self._etags) > 512:
                 self._etags.popitem(last=False)
-        return data
+        return data, nxt
 
     async def get_paginated(self, path: str, *, params: Mapping[str, str], what: str) -> list[Any]:
         """GET every page of a list, following ``Link: rel="next"`` (never building
-        page URLs by hand)."""
+        page URLs by hand); each page is revalidated with If-None-Match."""
         items: list[Any] = []
-        resp = await self._send(path, params=params, what=what)
+        page, nxt = await self._get_revalidated(path, params, what)
         while True:
-            page = _json(resp, what)
             if not isinstance(page, list):
                 raise UpstreamError(f"{self.host} sent an unexpected answer ({what})")
             items.extend(page)
-            nxt = resp.links.get("next", {}).get("url")
             if not nxt:
                 return items
             if not nxt.startswith(self.api_url):
                 raise UpstreamError(f"{self.host} sent a pagination link to another host")
-            resp = await self._send(nxt[len(self.api_url) :], what=what)
+            page, nxt = await self._get_revalidated(nxt[len(self.api_url) :], None, what)
 
     async def get_raw(
         self, path: str, *, params: Mapping[str, str], what: str, max_size: int

@@ -293,3 +293,41 @@ async def test_absurd_paths_are_400(app: GoproxyApp, path: str) -> None:
     async with _client(app) as c:
         r = await c.get("http://gosub.test/go/" + path)
     assert r.status_code == 400 and "at most 2048" in r.text
+
+
+async def test_tag_pages_are_revalidated_with_etags() -> None:
+    """Peeling annotated tags lists /tags page by page; asked again, every page is
+    revalidated with If-None-Match, and 304s (free of rate limit) give the same map."""
+    from gosub.github import GitHubClient, GitHubSource
+
+    client = GitHubClient(api_url=API, retry=RetryPolicy(attempts=1))
+    source = GitHubSource(client, "acme", "lib")
+    refs = [
+        {"ref": f"refs/tags/v1.{i}.0", "object": {"sha": f"{i:040x}", "type": "tag"}}
+        for i in range(2)
+    ]
+    pages = [
+        [{"name": "v1.0.0", "commit": {"sha": "c" * 40}}],
+        [{"name": "v1.1.0", "commit": {"sha": "d" * 40}}],
+    ]
+    seen: list[str | None] = []
+
+    def tags(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        etag = f'"p{page}"'
+        seen.append(request.headers.get("if-none-match"))
+        if request.headers.get("if-none-match") == etag:
+            return httpx.Response(304, headers={"etag": etag})
+        headers = {"etag": etag}
+        if page == 1:
+            headers["link"] = f'<{REPO}/tags?per_page=100&page=2>; rel="next"'
+        return httpx.Response(200, json=pages[page - 1], headers=headers)
+
+    with respx.mock as mock:
+        mock.get(f"{REPO}/git/matching-refs/tags/v").respond(json=refs)
+        route = mock.get(f"{REPO}/tags").mock(side_effect=tags)
+        first = await source.tag_commits("v")
+        again = await source.tag_commits("v")
+    await client.aclose()
+    assert first == again == {"v1.0.0": "c" * 40, "v1.1.0": "d" * 40}
+    assert route.call_count == 4 and seen == [None, None, '"p1"', '"p2"']
