@@ -16,11 +16,11 @@ import functools
 import hashlib
 import json
 import posixpath
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 
@@ -30,6 +30,8 @@ from gosub.cache import ProcessCache, Store, StoredZip, ZipStore, namespace, sto
 from gosub.config import GoproxyConfig
 from gosub.errors import BadRequestError, GoneError, GosubError, NotFoundError, UpstreamError
 from gosub.source import ArchiveFile, Commit, Source
+
+T = TypeVar("T")
 
 # cmd/go/internal/modfetch/codehost/codehost.go
 MAX_GO_MOD = 16 << 20
@@ -147,15 +149,34 @@ class ModuleRepo:
     async def versions_or_stale(self) -> tuple[list[str], str | None]:
         """:meth:`versions`, or, when the code host fails, the last good answer and the
         reason it is stale (stale-if-error); the failure is raised when there is none."""
+        return await self._or_stale(
+            "list",
+            self._versions,
+            lambda listed: "".join(v + "\n" for v in listed).encode(),
+            lambda data: data.decode().split(),
+        )
+
+    async def _or_stale(
+        self,
+        name: str,
+        fresh: Callable[[], Awaitable[T]],
+        encode: Callable[[T], bytes],
+        decode: Callable[[bytes], T],
+    ) -> tuple[T, str | None]:
+        """``fresh()``, kept as the last good ``name``; or, when the code host fails,
+        the last good one and the failure's message."""
         try:
-            listed = await self._versions()
+            value = await fresh()
         except UpstreamError as exc:
-            last = await self._last_good("list")
+            last = await self._last_good(name)
             if last is None:
                 raise
-            return last.decode().split(), exc.message
-        await self._keep_good("list", "".join(v + "\n" for v in listed).encode())
-        return listed, None
+            try:
+                return decode(last), exc.message
+            except ValueError:
+                raise exc from None
+        await self._keep_good(name, encode(value))
+        return value, None
 
     async def _last_good(self, name: str) -> bytes | None:
         """The last good ``list`` or ``@latest`` answer: from memory, else the store."""
@@ -287,18 +308,12 @@ class ModuleRepo:
     async def latest_or_stale(self) -> tuple[RevInfo, str | None]:
         """:meth:`latest`, or, when the code host fails, the last good answer and the
         reason it is stale (stale-if-error); the failure is raised when there is none."""
-        try:
-            info = await self.latest()
-        except UpstreamError as exc:
-            last = await self._last_good("@latest")
-            if last is None:
-                raise
-            try:
-                return RevInfo.from_json(last), exc.message
-            except ValueError:
-                raise exc from None
-        await self._keep_good("@latest", info.to_json(self.repo_url, self.code_dir))
-        return info, None
+        return await self._or_stale(
+            "@latest",
+            self.latest,
+            lambda info: info.to_json(self.repo_url, self.code_dir),
+            RevInfo.from_json,
+        )
 
     async def latest(self) -> RevInfo:
         """``@latest``: the highest release, else the highest pre-release, else the

@@ -97,6 +97,15 @@ def build_gosub_app(standin: GitHubStandin, **kwargs: object) -> tuple[ASGIApp, 
     return app, shared
 
 
+def mono_server(standin: GitHubStandin, cache_dir: Path) -> UvicornThread:
+    """A gosub (not started) serving the mono scenario at / with a disk cache at
+    ``cache_dir``: a new one over the same directory is a restarted process."""
+    shared = make_shared(
+        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, cache_dir=str(cache_dir)
+    )
+    return UvicornThread(goproxy("/", SCENARIOS["mono"].config(), shared=shared))
+
+
 @pytest.fixture(scope="session")
 def gosub_server(standin: GitHubStandin) -> Iterator[tuple[str, Shared]]:
     """gosub under uvicorn: (base URL, shared client/cache)."""

@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 from gosub.cache import namespace, store_key
-from gosub.proxy import goproxy, make_shared
-from tests.conftest import FAST_RETRY, UvicornThread
+from tests.conftest import mono_server
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
 from tests.support.golang import GoRunner
@@ -73,10 +72,7 @@ def test_killed_writer_leaves_no_entry(
     assert not final.exists()
 
     # gosub on the same directory: no entry, so it builds the zip, and Go agrees.
-    shared = make_shared(
-        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, cache_dir=str(cache_dir)
-    )
-    server = UvicornThread(goproxy("/", MONO.config(), shared=shared))
+    server = mono_server(standin, cache_dir)
     url = server.start()
     try:
         standin.reset()

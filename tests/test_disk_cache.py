@@ -7,25 +7,17 @@ from pathlib import Path
 
 from gosub.cache import namespace
 from gosub.proxy import goproxy, make_shared
-from tests.conftest import FAST_RETRY, UvicornThread
+from tests.conftest import FAST_RETRY, mono_server
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
 from tests.support.golang import GoRunner
-
-
-def _serve(standin: GitHubStandin, cache_dir: Path) -> UvicornThread:
-    s = SCENARIOS["mono"]
-    shared = make_shared(
-        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, cache_dir=str(cache_dir)
-    )
-    return UvicornThread(goproxy("/", s.config(), shared=shared))
 
 
 def test_restart_costs_nothing_and_directory_is_a_goproxy(
     standin: GitHubStandin, tmp_path: Path, gocache: Path
 ) -> None:
     cache_dir = tmp_path / "cache"
-    first = _serve(standin, cache_dir)
+    first = mono_server(standin, cache_dir)
     url = first.start()
     try:
         go = GoRunner(tmp_path / "a", gocache=gocache)
@@ -34,7 +26,7 @@ def test_restart_costs_nothing_and_directory_is_a_goproxy(
     finally:
         first.stop()
     # A new process (new in-memory caches) over the same directory asks GitHub nothing.
-    second = _serve(standin, cache_dir)
+    second = mono_server(standin, cache_dir)
     url = second.start()
     try:
         standin.reset()
@@ -62,7 +54,7 @@ def test_failed_build_stores_nothing(standin: GitHubStandin, tmp_path: Path) -> 
     import httpx
 
     cache_dir = tmp_path / "cache"
-    server = _serve(standin, cache_dir)
+    server = mono_server(standin, cache_dir)
     url = server.start()
     try:
         standin.reset()

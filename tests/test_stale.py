@@ -9,8 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from gosub.proxy import goproxy, make_shared
-from tests.conftest import FAST_RETRY, UvicornThread
+from tests.conftest import mono_server
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
 from tests.support.golang import GoRunner
@@ -19,18 +18,11 @@ MONO = SCENARIOS["mono"]
 RATE_LIMITED = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4102444800"}
 
 
-def _serve(standin: GitHubStandin, cache_dir: Path) -> UvicornThread:
-    shared = make_shared(
-        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, cache_dir=str(cache_dir)
-    )
-    return UvicornThread(goproxy("/", MONO.config(), shared=shared))
-
-
 def test_list_and_latest_survive_a_github_outage(
     standin: GitHubStandin, tmp_path: Path, gocache: Path
 ) -> None:
     cache_dir = tmp_path / "cache"
-    first = _serve(standin, cache_dir)
+    first = mono_server(standin, cache_dir)
     url = first.start()
     base = url + "/example.test/mono/@"
     try:
@@ -57,7 +49,7 @@ def test_list_and_latest_survive_a_github_outage(
 
     # A restarted gosub (empty memory) falls back on the store's copy, here during a
     # rate limit.
-    second = _serve(standin, cache_dir)
+    second = mono_server(standin, cache_dir)
     url = second.start()
     try:
         standin.reset()
@@ -76,7 +68,7 @@ def test_list_and_latest_survive_a_github_outage(
 def test_without_a_good_answer_the_failure_is_reported(
     standin: GitHubStandin, tmp_path: Path
 ) -> None:
-    server = _serve(standin, tmp_path / "cache")
+    server = mono_server(standin, tmp_path / "cache")
     url = server.start()
     try:
         standin.reset()
