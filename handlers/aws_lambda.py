@@ -41,6 +41,7 @@ from mangum import Mangum
 from mangum.handlers.api_gateway import HTTPGateway
 from mangum.types import ASGI, Receive, Scope, Send
 
+from gosub.errors import ConfigError
 from gosub.settings import build_app, load_settings
 
 log = logging.getLogger("gosub.lambda")
@@ -169,10 +170,23 @@ def github_token(env: Mapping[str, str]) -> str | None:
 
 def _unavailable(exc: TokenUnavailable) -> ASGI:
     """A one-response ASGI app: 503, naming the token's source and the reason."""
-    body = (
+    return _one_response(
+        503,
         f"service unavailable: gosub could not read its GitHub token from the {exc.source} "
-        f"({exc.reason}); retrying on the next request\n"
-    ).encode()
+        f"({exc.reason}); retrying on the next request\n",
+    )
+
+
+def _misconfigured(exc: ConfigError) -> ASGI:
+    """A one-response ASGI app: 500, saying which setting is wrong (no traceback)."""
+    return _one_response(
+        500,
+        f"gosub is misconfigured: {exc}; fix the function's environment (GOSUB_* variables)\n",
+    )
+
+
+def _one_response(status: int, text: str) -> ASGI:
+    body = text.encode()
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"cache-control", b"no-store"),
@@ -183,7 +197,7 @@ def _unavailable(exc: TokenUnavailable) -> ASGI:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
@@ -219,7 +233,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return _mangum(_unavailable(exc))(event, context)
         if token is not None:
             env["GITHUB_TOKEN"] = token
-        _warm = _mangum(cast(ASGI, build_app(load_settings(env), env)))
+        try:
+            app = build_app(load_settings(env), env)
+        except ConfigError as exc:
+            log.error("gosub is misconfigured: %s", exc)
+            return _mangum(_misconfigured(exc))(event, context)
+        _warm = _mangum(cast(ASGI, app))
     return _warm(event, context)
 
 

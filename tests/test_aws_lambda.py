@@ -749,3 +749,15 @@ def test_go_through_the_function_url(
     zip_events = [e for e in function_url.events if e["rawPath"].endswith(".zip")]
     assert zip_events and f"/{encoded}/" in zip_events[0]["rawPath"]
     assert zip_events[0]["requestContext"]["http"]["path"] == unquote(zip_events[0]["rawPath"])
+
+
+def test_a_bad_setting_is_a_readable_500_not_a_traceback(
+    lam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOSUB_PORT", "eighty")
+    resp = lam.handler(event_v2(LIB_BASE + "list"), None)
+    assert resp["statusCode"] == 500
+    assert "misconfigured" in resp["body"] and "port must be a number" in resp["body"]
+    assert resp["headers"]["cache-control"] == "no-store"
+    monkeypatch.delenv("GOSUB_PORT")
+    assert lam.handler(event_v2(LIB_BASE + "list"), None)["statusCode"] == 200
