@@ -668,9 +668,13 @@ class ModuleRepo:
         skey = self._store_key(gomodule.escape_version(version) + ".zip")
         if await anyio.to_thread.run_sync(self.store.local_path, skey) is not None:
             return None  # served from local disk
-        size = await self.store.size(skey)
+        # Immutable once stored: remembered, so a warm instance asks the store no more.
+        size = self.cache.get(("zip-size", skey))
         if size is None:
-            size = (await self.zip(version)).size
+            size = await self.store.size(skey)
+            if size is None:
+                size = (await self.zip(version)).size
+            self.cache.put(("zip-size", skey), size)
         return size, skey
 
     async def _fetch_or_build_zip(self, key: tuple[Any, ...], skey: str, version: str) -> StoredZip:

@@ -126,3 +126,32 @@ def test_big_zips_redirect_to_the_bucket_and_go_follows(
         MONO.module, "v1.2.0", goproxy=_proxy(emulator, MONO.config())
     )
     assert not again.get("Error") and sum(standin.counts.values()) == 0, standin.counts
+
+
+async def test_redirects_ask_the_bucket_once_per_zip(
+    standin: GitHubStandin, seaweed: SeaweedS3
+) -> None:
+    """A warm instance remembers a stored zip's size: later redirects cost no S3 request."""
+    from gosub.s3store import S3Store
+
+    class Counting(S3Store):
+        sizes = 0
+
+        async def size(self, key: str) -> int | None:
+            Counting.sizes += 1
+            return await super().size(key)
+
+    store = Counting(
+        seaweed.bucket, prefix=f"count-{secrets.token_hex(4)}/", client=seaweed.store_client()
+    )
+    shared = make_shared(
+        {"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY, store=store, inline_max_bytes=1000
+    )
+    app = goproxy("/", MONO.config(), shared=shared)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        for _ in range(3):
+            r = await c.get("/example.test/mono/@v/v1.1.0.zip")
+            assert r.status_code == 307
+    assert Counting.sizes == 1
+    await shared.client.aclose()
+    shared.zips.close()
