@@ -258,7 +258,6 @@ def test_iam_is_least_privilege(default: Packaged) -> None:
     assert s3_ssm == {
         "s3:GetObject": {objects},
         "s3:PutObject": {objects},
-        "s3:AbortMultipartUpload": {objects},
         "s3:ListBucket": {bucket},
         "ssm:GetParameter": {
             f"arn:{{AWS::Partition}}:ssm:{{AWS::Region}}:{{AWS::AccountId}}:parameter{TOKEN_PARAM}"
