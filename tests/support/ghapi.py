@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.support.git import neutral_git_env
+from tests.support.httpserver import serve_on_loopback, url_of
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 
@@ -59,23 +60,9 @@ class GitHubStandin:
 
     def start(self) -> None:
         """Listen on a free loopback port in a daemon thread."""
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                standin._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._server = serve_on_loopback({"GET": self._handle})
+        self.base_url = url_of(self._server)
         self.api_url = self.base_url + self.api_prefix
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         """Shut the server down."""

@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tests.support.git import git, neutral_git_env
+from tests.support.httpserver import serve_on_loopback, url_of
 
 
 def go_binary() -> str:
@@ -169,27 +169,15 @@ class DirectModeServer:
 
     def start(self) -> None:
         """Start the forward proxy on 127.0.0.1."""
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def refuse_connect(h: BaseHTTPRequestHandler) -> None:
+            # No TLS here: refuse, so go falls back to http (GOINSECURE).
+            h.send_response(502)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
 
-            def do_GET(self) -> None:
-                outer._handle(self)
-
-            def do_CONNECT(self) -> None:
-                # No TLS here: refuse, so go falls back to http (GOINSECURE).
-                self.send_response(502)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_on_loopback({"GET": self._handle, "CONNECT": refuse_connect})
+        self.url = url_of(self._server)
 
     def stop(self) -> None:
         """Stop the proxy."""

@@ -39,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from tests.support.httpserver import serve_on_loopback, url_of
+
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 # Invocation payloads are limited to 6 MB each way; AWS's error cites 6,291,556 bytes.
@@ -103,23 +105,9 @@ class FunctionUrlEmulator:
 
     def start(self) -> str:
         """Listen on a free loopback port; return the base URL (no trailing slash)."""
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _any(self) -> None:
-                emulator._handle(self)
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _any
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+        self._server = serve_on_loopback(dict.fromkeys(methods, self._handle))
+        self.url = url_of(self._server)
         return self.url
 
     def stop(self) -> None:
