@@ -57,9 +57,11 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_python(code: str, *flags: str, env: dict[str, str] | None = None) -> tuple[str, str]:
+def run_python(
+    code: str, *flags: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> tuple[str, str]:
     proc = subprocess.run(
-        [sys.executable, *flags, "-c", code],
+        [sys.executable, *flags, "-c", code, *args],
         cwd=ROOT,
         env=env or child_env(),
         capture_output=True,
@@ -234,7 +236,7 @@ def bench_first(runs: int, ssm: bool) -> dict[str, dict[str, float]]:
                         **extra,
                     }
                 )
-                out, _ = _run_first(base, env)
+                out, _ = run_python(_FIRST, env=env, args=(base,))
                 if i == 0:
                     continue  # warm-up (.pyc)
                 for k, v in json.loads(out).items():
@@ -245,20 +247,6 @@ def bench_first(runs: int, ssm: bool) -> dict[str, dict[str, float]]:
         if moto is not None:
             moto[0].stop()
     return results
-
-
-def _run_first(base: str, env: dict[str, str]) -> tuple[str, str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", _FIRST, base],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed:\n{proc.stderr[-4000:]}")
-    return proc.stdout, proc.stderr
 
 
 def main() -> None:
