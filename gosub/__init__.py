@@ -1,4 +1,4 @@
-"""gosub: a Go module proxy for Go modules in a subdirectory of a GitHub repository.
+"""gosub: a Go module proxy for Go modules in a subdirectory of a repository.
 
 Public API:
 
@@ -6,20 +6,35 @@ Public API:
 - :func:`goproxy` — an ASGI app serving the GOPROXY protocol for one module;
 - :func:`gosub` — an ASGI app taking each module's config from the URL
   (:func:`gosub_encode` / :func:`gosub_decode` convert between config and URL).
+
+The package is laid out by layer (README, "How the code is laid out"): ``golang/`` (Go's
+rules) <- ``sources/`` and ``store/`` <- ``modrepo`` <- ``web/`` <- settings and CLI.
 """
 
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError, GosubError
-from gosub.proxy import goproxy
-from gosub.urlconfig import gosub, gosub_decode, gosub_encode
+from gosub.web import goproxy, gosub, gosub_decode, gosub_encode
+
+
+def __getattr__(name: str) -> str:
+    # Lazy: importlib.metadata costs a Lambda cold start time it rarely needs.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("gosub")
+        except PackageNotFoundError:  # a source tree or the Lambda zip, not installed
+            return "0.0.0+unknown"
+    raise AttributeError(f"module 'gosub' has no attribute {name!r}")
+
 
 __all__ = [
     "ConfigError",
     "GoproxyConfig",
     "GosubError",
+    "__version__",
     "goproxy",
     "gosub",
     "gosub_decode",
     "gosub_encode",
 ]
-__version__ = "0.1.0"

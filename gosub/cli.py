@@ -34,12 +34,19 @@ def _add_config_flags(p: argparse.ArgumentParser, *, url_required: bool) -> None
     )
 
 
+def _version() -> str:
+    import gosub
+
+    return str(gosub.__version__)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and --help)."""
     parser = argparse.ArgumentParser(
         prog="gosub",
         description="A Go module proxy for Go modules in a subdirectory of a GitHub repository.",
     )
+    parser.add_argument("--version", action="version", version=f"gosub {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve",
@@ -102,9 +109,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _check(path: str) -> str:
-    from gosub import gosub_decode, pseudo, semver
+    from gosub.golang import pseudo, semver
     from gosub.modrepo import ModuleRepo
-    from gosub.proxy import make_shared
+    from gosub.web import gosub_decode, make_shared
 
     decoded = gosub_decode(path)
     if decoded is None:
@@ -113,9 +120,7 @@ async def _check(path: str) -> str:
     module = path[len(used) :].strip("/") or config.module or "example.com/module"
     shared = make_shared()
     try:
-        from gosub.github import GitHubSource
-
-        source = GitHubSource(shared.client, config.owner, config.repo)
+        source = shared.sources.open(config)
         tags = await source.list_tags("")
         lines = [
             f"{config.repo_path}: {len(tags)} tags; prefix {config.tag_prefix!r}, "
@@ -139,8 +144,7 @@ async def _check(path: str) -> str:
         lines.append(f"{module} @v/list: {' '.join(versions) or '(no versions)'}")
         return "\n".join(lines)
     finally:
-        await shared.client.aclose()
-        shared.zips.close()
+        await shared.aclose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,12 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args)
         if args.command == "encode":
-            from gosub.urlconfig import gosub_encode
+            from gosub.web.urlconfig import gosub_encode
 
             print(gosub_encode(_config(args)))
             return 0
         if args.command == "decode":
-            from gosub.urlconfig import gosub_decode
+            from gosub.web.urlconfig import gosub_decode
 
             decoded = gosub_decode(args.path)
             if decoded is None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gosub import module as gomodule
 from gosub.errors import ConfigError
+from gosub.golang import module as gomodule
 
 # GitHub user/organisation names: alphanumerics and single hyphens, at most 39 characters.
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")

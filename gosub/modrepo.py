@@ -24,12 +24,12 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from gosub import gomod, modzip, pseudo, semver
-from gosub import module as gomodule
-from gosub.cache import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
 from gosub.config import GoproxyConfig
 from gosub.errors import BadRequestError, GoneError, GosubError, NotFoundError, UpstreamError
-from gosub.source import ArchiveFile, Commit, Source
+from gosub.golang import gomod, modzip, pseudo, semver
+from gosub.golang import module as gomodule
+from gosub.sources.base import ArchiveFile, Commit, Source
+from gosub.store import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
 
 T = TypeVar("T")
 

@@ -42,11 +42,11 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from gosub.cache import Store
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError
-from gosub.proxy import goproxy, make_shared
-from gosub.urlconfig import gosub
+from gosub.store import Store
+from gosub.web import goproxy, make_shared
+from gosub.web.urlconfig import gosub
 
 _SERVER_KEYS = {
     "host",
@@ -223,7 +223,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
     env = os.environ if env is None else env
     store: Store | None = None
     if settings.cache_bucket:
-        from gosub.s3store import S3Store  # boto3 only for those who use it
+        from gosub.store.s3 import S3Store  # boto3 only for those who use it
 
         store = S3Store(settings.cache_bucket, prefix=settings.cache_prefix)
     shared = make_shared(

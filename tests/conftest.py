@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp
 
-from gosub.github import RetryPolicy
-from gosub.proxy import GoproxyApp, Shared, goproxy, make_shared
+from gosub.sources.github import RetryPolicy
+from gosub.web import GoproxyApp, Shared, goproxy, make_shared
 from tests.repos import SCENARIOS, build_all
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo

@@ -12,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from gosub.cache import namespace, store_key
+from gosub.store import namespace, store_key
 from tests.conftest import mono_server
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
@@ -27,7 +27,7 @@ WRITER = textwrap.dedent(
     """
     import asyncio, shutil, sys, time
     from pathlib import Path
-    from gosub.cache import DiskStore
+    from gosub.store import DiskStore
 
     def slow_copyfile(src, dst, *, follow_symlinks=True):
         with open(src, "rb") as i, open(dst, "wb") as o:

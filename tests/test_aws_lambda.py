@@ -37,8 +37,8 @@ from starlette.types import ASGIApp
 
 import handlers.aws_lambda as aws
 from gosub import GoproxyConfig, gosub_encode
-from gosub.proxy import Shared
 from gosub.settings import build_app, load_settings
+from gosub.web import Shared
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo

@@ -119,3 +119,15 @@ def test_check_explains_tags(standin: GitHubStandin) -> None:
     assert "v2.1: ignored: v2.1 is not canonical (v2.1.0)" in out.stdout
     assert "3.0.0: ignored: v3.0.0" not in out.stdout and "3.0.0: ignored" in out.stdout
     assert "example.test/rootmod @v/list: v1.0.0 v2.0.0+incompatible" in out.stdout
+
+
+def test_version_and_python_m_gosub() -> None:
+    """``gosub --version`` names the installed version; ``python -m gosub`` is the CLI."""
+    import gosub
+
+    result = subprocess.run(
+        [sys.executable, "-m", "gosub", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"gosub {gosub.__version__}"
+    assert gosub.__version__ != "0.0.0+unknown"  # from the installed package's metadata

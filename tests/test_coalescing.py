@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from gosub.proxy import goproxy, make_shared
+from gosub.web import goproxy, make_shared
 from tests.conftest import FAST_RETRY, UvicornThread
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
@@ -37,8 +37,7 @@ async def test_simultaneous_downloads_make_one_set_of_requests(standin: GitHubSt
     counts = dict(standin.counts)
     assert counts.pop("codeload") == 1 and counts.pop("tarball") == 1, standin.counts
     assert counts == {"commits": 1, "contents": 1}, standin.counts
-    await shared.client.aclose()
-    shared.zips.close()
+    await shared.aclose()
 
 
 def test_a_hundred_go_commands_at_once_make_one_set_of_requests(

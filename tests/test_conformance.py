@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gosub import pseudo
+from gosub.golang import pseudo
 from tests.repos import SCENARIOS
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner

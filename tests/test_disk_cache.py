@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gosub.cache import namespace
-from gosub.proxy import goproxy, make_shared
+from gosub.store import namespace
+from gosub.web import goproxy, make_shared
 from tests.conftest import FAST_RETRY, mono_server
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
@@ -75,7 +75,7 @@ async def test_memory_tier_sits_before_the_store(standin: GitHubStandin, tmp_pat
     reads the store no more (it may be S3, a request each time)."""
     import httpx
 
-    from gosub.cache import DiskStore
+    from gosub.store import DiskStore
 
     class Counting(DiskStore):
         def __init__(self, root: Path) -> None:
@@ -101,5 +101,4 @@ async def test_memory_tier_sits_before_the_store(standin: GitHubStandin, tmp_pat
         # One read each of .info and .mod, however often they are served.
         exts = sorted(k.rsplit(".", 1)[1] for k in store.gets)
         assert exts == ["info", "mod"], (round_, store.gets)
-        await shared.client.aclose()
-        shared.zips.close()
+        await shared.aclose()

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gosub import pseudo
+from gosub.golang import pseudo
 from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
 from tests.support.ghapi import GitHubStandin

@@ -114,7 +114,7 @@ async def test_readme_mount_example(standin: GitHubStandin) -> None:
 
 async def test_tag_peeling_follows_pagination(standin: GitHubStandin, repos_root: Path) -> None:
     """Annotated tags are peeled through /tags, 100 a page, following Link headers."""
-    from gosub.github import GitHubClient, GitHubSource
+    from gosub.sources.github import GitHubClient, GitHubSource
 
     repo = GitRepo(repos_root / "acme" / "pages")
     repo.write("go.mod", "module example.test/pages\n")

@@ -14,8 +14,8 @@ import pytest
 
 import handlers.aws_lambda as aws
 from gosub import gosub_encode
-from gosub.cache import namespace
-from gosub.proxy import Shared, goproxy, make_shared
+from gosub.store import namespace
+from gosub.web import Shared, goproxy, make_shared
 from tests.conftest import FAST_RETRY, UvicornThread
 from tests.repos import SCENARIOS
 from tests.support.ghapi import GitHubStandin
@@ -132,7 +132,7 @@ async def test_redirects_ask_the_bucket_once_per_zip(
     standin: GitHubStandin, seaweed: SeaweedS3
 ) -> None:
     """A warm instance remembers a stored zip's size: later redirects cost no S3 request."""
-    from gosub.s3store import S3Store
+    from gosub.store.s3 import S3Store
 
     class Counting(S3Store):
         sizes = 0
@@ -153,5 +153,4 @@ async def test_redirects_ask_the_bucket_once_per_zip(
             r = await c.get("/example.test/mono/@v/v1.1.0.zip")
             assert r.status_code == 307
     assert Counting.sizes == 1
-    await shared.client.aclose()
-    shared.zips.close()
+    await shared.aclose()

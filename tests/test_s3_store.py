@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from gosub.errors import UpstreamError
-from gosub.s3store import S3Store
+from gosub.store.s3 import S3Store
 from tests.support.s3server import SeaweedS3
 
 REPO = Path(__file__).resolve().parent.parent
@@ -215,7 +215,7 @@ async def test_url_for_signature_and_expiry_are_checked(
 
 
 def _client_with_secret(seaweed: SeaweedS3, secret: str) -> object:
-    from gosub.s3store import make_client
+    from gosub.store.s3 import make_client
 
     return make_client(
         endpoint_url=seaweed.endpoint_url,
@@ -230,7 +230,7 @@ async def test_url_for_makes_no_request() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from gosub.s3store import make_client
+    from gosub.store.s3 import make_client
 
     client = make_client(
         endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1", credentials=("k", "s")
@@ -365,7 +365,7 @@ from pathlib import Path
 
 import anyio
 
-from gosub.s3store import S3Store
+from gosub.store.s3 import S3Store
 
 bucket, prefix, key, src = sys.argv[1:5]
 store = S3Store(bucket, prefix=prefix)  # endpoint, region, credentials: environment
@@ -451,7 +451,7 @@ async def test_killed_overwrite_keeps_the_old_object(
 def test_importing_gosub_does_not_import_boto3() -> None:
     code = (
         "import sys\n"
-        "import gosub, gosub.cache, gosub.s3store\n"
+        "import gosub, gosub.store, gosub.store.s3\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('boto3', 'botocore', 's3transfer'))\n"
         "print(loaded)\n"

@@ -359,7 +359,8 @@ def test_artifact_contents(artifact: zipfile.ZipFile) -> None:
     names = set(artifact.namelist())
     for required in (
         "handlers/aws_lambda.py",
-        "gosub/proxy.py",
+        "gosub/web/proxy.py",
+        "gosub/golang/modzip.py",
         "starlette/__init__.py",
         "httpx/__init__.py",
         "mangum/__init__.py",

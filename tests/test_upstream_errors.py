@@ -19,8 +19,8 @@ import pytest
 import respx
 
 from gosub import GoproxyConfig, goproxy
-from gosub.github import RetryPolicy
-from gosub.proxy import GoproxyApp
+from gosub.sources.github import RetryPolicy
+from gosub.web import GoproxyApp
 
 API = "https://api.github.com"
 REPO = f"{API}/repos/acme/lib"
@@ -298,7 +298,7 @@ async def test_absurd_paths_are_400(app: GoproxyApp, path: str) -> None:
 async def test_tag_pages_are_revalidated_with_etags() -> None:
     """Peeling annotated tags lists /tags page by page; asked again, every page is
     revalidated with If-None-Match, and 304s (free of rate limit) give the same map."""
-    from gosub.github import GitHubClient, GitHubSource
+    from gosub.sources.github import GitHubClient, GitHubSource
 
     client = GitHubClient(api_url=API, retry=RetryPolicy(attempts=1))
     source = GitHubSource(client, "acme", "lib")

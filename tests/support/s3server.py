@@ -15,7 +15,7 @@ Usage from a session fixture::
         with SeaweedS3() as server:
             yield server
 
-then ``s3.make_store(prefix="t1/")`` for a :class:`gosub.s3store.S3Store` on it, or
+then ``s3.make_store(prefix="t1/")`` for a :class:`gosub.store.s3.S3Store` on it, or
 ``s3.client()`` for a plain boto3 client.
 """
 
@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gosub.s3store import S3Store
+    from gosub.store.s3 import S3Store
 
 
 def weed_binary() -> str:
@@ -189,9 +189,9 @@ class SeaweedS3:
         )
 
     def make_store(self, prefix: str = "", **kwargs: Any) -> S3Store:
-        """An :class:`~gosub.s3store.S3Store` on this server's bucket, with gosub's own
-        client settings (gosub.s3store.make_client) and this server's credential."""
-        from gosub.s3store import S3Store
+        """An :class:`~gosub.store.s3.S3Store` on this server's bucket, with gosub's own
+        client settings (gosub.store.s3.make_client) and this server's credential."""
+        from gosub.store.s3 import S3Store
 
         return S3Store(self.bucket, prefix=prefix, client=self.store_client(), **kwargs)
 
@@ -200,7 +200,7 @@ class SeaweedS3:
         addressing) with this server's credential given directly rather than through
         the process environment; made once and shared, as gosub shares one."""
         if self._store_client is None:
-            from gosub import s3store
+            from gosub.store import s3 as s3store
 
             self._store_client = s3store.make_client(
                 endpoint_url=self.endpoint_url,

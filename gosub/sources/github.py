@@ -1,0 +1,676 @@
+"""The GitHub REST client and the GitHub implementation of :class:`gosub.sources.base.Source`.
+
+Knows HTTP and GitHub, nothing of Go. Endpoint choice (see shared notes github-api.md) is
+driven by the request budget: a cold ``go mod download`` of one version must cost at most
+four API requests plus one archive download, whatever the number of files:
+
+- tag names:      ``GET /repos/O/R/git/matching-refs/tags/PREFIX`` (one response for all
+  matching tags; revalidated with If-None-Match, and a 304 is free of rate limit);
+- commit + time:  ``GET /repos/O/R/commits?sha=REF&per_page=1`` (peels tags, resolves
+  branches and abbreviated SHAs, and gives the committer date in one small response);
+- one file:       ``GET /repos/O/R/contents/PATH?ref=SHA`` with the raw media type;
+- the files:      ``GET /repos/O/R/tarball/SHA`` → 302 → the archive host, streamed to disk;
+- files GitHub's archive alters: only when the tarball's rebuilt root tree id differs
+  from the commit's (export-ignore, export-subst, LFS objects in archives), the tree
+  listing and the blobs of the files it shows to differ.
+
+Every request sends the token (if any) as a Bearer header; the token is never logged,
+echoed in errors, or sent to another host (httpx drops Authorization on cross-origin
+redirects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from gosub.errors import (
+    GoneError,
+    NotFoundError,
+    RateLimitedError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from gosub.sources import gitattributes
+from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy
+from gosub.sources.gitarchive import (
+    MAX_GITATTRIBUTES,
+    ArchiveFormatError,
+    ArchiveTooLargeError,
+    Extracted,
+    applies_to,
+    extract_subdir,
+)
+
+log = logging.getLogger("gosub.sources.github")
+
+DEFAULT_API_URL = "https://api.github.com"
+USER_AGENT = "gosub (+https://github.com/gosub)"
+_RAW = "application/vnd.github.raw"
+_JSON = "application/vnd.github+json"
+_TRANSIENT = {500, 502, 503, 504}
+
+
+class GitHubClient:
+    """A thin GitHub REST client: auth, retries, rate-limit errors, ETags, downloads.
+
+    One client (one connection pool) serves every repository; create it once per process.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        token: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._token = token or None
+        self.retry = retry or RetryPolicy()
+        headers = {
+            "Accept": _JSON,
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": USER_AGENT,
+        }
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+        # URL → (ETag, parsed JSON) for revalidated lists; small and bounded.
+        # request → (ETag, JSON body, next page URL), for If-None-Match revalidation
+        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()
+
+    @property
+    def has_token(self) -> bool:
+        """Whether requests are authenticated (the token itself is never exposed)."""
+        return self._token is not None
+
+    @property
+    def host(self) -> str:
+        """The web host repositories live on, for messages: github.com or the GHES host."""
+        host = httpx.URL(self.api_url).host
+        return "github.com" if host == "api.github.com" else host
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- requests -------------------------------------------------------------------
+
+    async def _send(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: str = _JSON,
+        headers: Mapping[str, str] | None = None,
+        what: str,
+    ) -> httpx.Response:
+        """GET ``path`` (relative to the API URL) with retries; returns the response for
+        200, 302 and 304 and raises the matching :mod:`gosub.errors` error otherwise."""
+        url = self.api_url + path
+        hdrs = {"Accept": accept, **(headers or {})}
+        last: Exception | None = None
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self.retry.delay(attempt - 1))
+            try:
+                resp = await self._http.get(url, params=params, headers=hdrs)
+                await resp.aread()
+            except httpx.TimeoutException as exc:
+                last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
+                log.warning("github timeout on %s (attempt %d): %s", path, attempt, exc)
+                continue
+            except httpx.TransportError as exc:
+                last = UpstreamError(f"could not reach {self.host} ({what}): {exc}")
+                log.warning("github transport error on %s (attempt %d): %s", path, attempt, exc)
+                continue
+            if resp.status_code in (200, 302, 304):
+                return resp
+            err = self._error(resp, what)
+            if resp.status_code in _TRANSIENT:
+                last = err
+                log.warning("github %d on %s (attempt %d)", resp.status_code, path, attempt)
+                continue
+            raise err
+        assert last is not None
+        raise last
+
+    def _error(self, resp: httpx.Response, what: str) -> Exception:
+        """Translate a GitHub error response into a gosub error."""
+        status = resp.status_code
+        message = ""
+        try:
+            body = resp.json()
+            if isinstance(body, dict):
+                message = str(body.get("message", ""))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            message = ""
+        remaining = resp.headers.get("x-ratelimit-remaining")
+        if status == 429 or (
+            status == 403
+            and (remaining == "0" or "retry-after" in resp.headers or "rate limit" in message)
+        ):
+            retry_after = _retry_after(resp)
+            advice = (
+                "wait, or give gosub a token with more quota"
+                if self.has_token
+                else "set GITHUB_TOKEN for gosub (5,000 requests/hour instead of 60)"
+            )
+            when = f" for {retry_after} s" if retry_after is not None else ""
+            return RateLimitedError(
+                f"{self.host} rate limit exceeded{when} ({what}); {advice}",
+                retry_after=retry_after,
+            )
+        if status == 401:
+            return UpstreamError(
+                f"{self.host} rejected gosub's token (401 {message or 'Bad credentials'}); "
+                "check GITHUB_TOKEN"
+            )
+        if status == 404:
+            return NotFoundError(f"{what}: not found on {self.host}")
+        if status == 422:
+            return NotFoundError(f"{what}: {message or 'unprocessable'} ({self.host})")
+        detail = f": {message}" if message else ""
+        return UpstreamError(f"{self.host} answered {status} ({what}){detail}")
+
+    async def get_json(
+        self, path: str, *, params: Mapping[str, str] | None = None, what: str
+    ) -> Any:
+        """GET a JSON document."""
+        resp = await self._send(path, params=params, what=what)
+        return _json(resp, what)
+
+    async def get_json_revalidated(self, path: str, *, what: str) -> Any:
+        """GET a JSON document that changes over time, revalidating a remembered copy
+        with If-None-Match (a 304 costs no rate limit)."""
+        return (await self._get_revalidated(path, None, what))[0]
+
+    async def _get_revalidated(
+        self, path: str, params: Mapping[str, str] | None, what: str
+    ) -> tuple[Any, str | None]:
+        """``(JSON body, next page URL)``, revalidated with If-None-Match."""
+        key = path + ("?" + urlencode(sorted(params.items())) if params else "")
+        cached = self._etags.get(key)
+        headers = {"If-None-Match": cached[0]} if cached else None
+        resp = await self._send(path, params=params, headers=headers, what=what)
+        if resp.status_code == 304 and cached is not None:
+            self._etags.move_to_end(key)
+            return cached[1], cached[2]
+        data = _json(resp, what)
+        nxt = resp.links.get("next", {}).get("url")
+        etag = resp.headers.get("etag")
+        if etag:
+            self._etags[key] = (etag, data, nxt)
+            self._etags.move_to_end(key)
+            while len(self._etags) > 512:
+                self._etags.popitem(last=False)
+        return data, nxt
+
+    async def get_paginated(self, path: str, *, params: Mapping[str, str], what: str) -> list[Any]:
+        """GET every page of a list, following ``Link: rel="next"`` (never building
+        page URLs by hand); each page is revalidated with If-None-Match."""
+        items: list[Any] = []
+        page, nxt = await self._get_revalidated(path, params, what)
+        while True:
+            if not isinstance(page, list):
+                raise UpstreamError(f"{self.host} sent an unexpected answer ({what})")
+            items.extend(page)
+            if not nxt:
+                return items
+            if not nxt.startswith(self.api_url):
+                raise UpstreamError(f"{self.host} sent a pagination link to another host")
+            page, nxt = await self._get_revalidated(nxt[len(self.api_url) :], None, what)
+
+    async def get_raw(
+        self, path: str, *, params: Mapping[str, str], what: str, max_size: int
+    ) -> bytes:
+        """GET raw bytes (the raw media type), refusing more than ``max_size``."""
+        resp = await self._send(path, params=params, accept=_RAW, what=what)
+        if len(resp.content) > max_size:
+            raise GoneError(f"{what} is larger than {max_size} bytes")
+        return resp.content
+
+    async def download(self, path: str, dest: Path, *, what: str, max_bytes: int) -> None:
+        """GET ``path``, follow its redirect to the archive host, and stream the body to
+        ``dest`` (one attempt; the caller retries, since a corrupt archive is only
+        detected when it is read). A short or oversized body is an error, never a
+        silently partial file."""
+        await self._stream_to(self.api_url + path, dest, what=what, max_bytes=max_bytes)
+
+    async def _stream_to(self, url: str, dest: Path, *, what: str, max_bytes: int) -> None:
+        try:
+            async with self._http.stream(
+                "GET", url, headers={"Accept": "*/*"}, follow_redirects=True
+            ) as resp:
+                if resp.status_code != 200:
+                    await resp.aread()
+                    raise self._error(resp, what)
+                expected = resp.headers.get("content-length")
+                written = 0
+                async with await anyio.open_file(dest, "wb") as fh:
+                    async for chunk in resp.aiter_raw(1 << 20):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise GoneError(
+                                f"{what}: the repository archive is larger than "
+                                f"{max_bytes} bytes, gosub's limit"
+                            )
+                        await fh.write(chunk)
+                if expected is not None and int(expected) != written:
+                    raise UpstreamError(f"{what}: the archive download was cut short")
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeoutError(f"{self.host} archive download timed out ({what})") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamError(f"{what}: the archive download failed: {exc}") from exc
+
+
+def _json(resp: httpx.Response, what: str) -> Any:
+    try:
+        return resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UpstreamError(f"GitHub sent invalid JSON ({what})") from exc
+
+
+def _retry_after(resp: httpx.Response) -> int | None:
+    """Seconds to wait, from Retry-After or x-ratelimit-reset."""
+    value = resp.headers.get("retry-after")
+    if value:
+        if value.isdigit():
+            return int(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0, int(when.timestamp() - time.time()))
+        except (TypeError, ValueError):
+            pass
+    reset = resp.headers.get("x-ratelimit-reset")
+    if reset and reset.isdigit():
+        return max(0, int(reset) - int(time.time()))
+    return None
+
+
+# Attributes under which git archive legitimately writes other bytes than the blob's
+# (convert.c convert_to_working_tree): those files are trusted as archived, since Go's
+# archive converts them the same way. ``filter`` is not among them: no driver runs, and
+# GitHub's LFS substitution is exactly what must not be trusted.
+_CONVERTING = ("ident", "text", "eol", "crlf", "working-tree-encoding")
+
+
+def _converts(attrs: Mapping[str, gitattributes.State]) -> bool:
+    return any(attrs.get(a) not in (None, False) for a in _CONVERTING)
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+class GitHubSource:
+    """One GitHub repository as a :class:`gosub.sources.base.Source`.
+
+    Caches what is addressed by commit SHA (files, ancestry) forever within the process,
+    bounded in entries; mutable things (tags, branches) are asked each time, revalidated
+    with ETags where GitHub offers them.
+    """
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        owner: str,
+        repo: str,
+        *,
+        max_archive_bytes: int = 2 << 30,
+        spool_dir: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.client = client
+        self.owner = owner
+        self.repo = repo
+        self.url = url or f"https://{client.host}/{owner}/{repo}"
+        self.max_archive_bytes = max_archive_bytes
+        self.spool_dir = spool_dir
+        self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+        self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
+        self._ancestry: dict[tuple[str, str], bool] = {}
+        self._trees: OrderedDict[str, str] = OrderedDict()  # commit → root tree id
+
+    @property
+    def display_name(self) -> str:
+        """``host/owner/repo``."""
+        return f"{self.client.host}/{self.owner}/{self.repo}"
+
+    async def is_public(self) -> bool:
+        """Whether the repository is public (``GET /repos/O/R``); a repository the token
+        cannot see is reported as not found."""
+        data = await self.client.get_json(self._base, what=self.display_name)
+        return isinstance(data, dict) and data.get("private") is False
+
+    async def rate_limit(self) -> dict[str, Any] | None:
+        """GitHub's rate-limit status for this client's token (counts and reset times;
+        never the token)."""
+        data = await self.client.get_json("/rate_limit", what="rate limit")
+        return data if isinstance(data, dict) else None
+
+    async def list_tags(self, prefix: str) -> list[str]:
+        """Tag names starting with ``prefix``: one matching-refs request, revalidated."""
+        refs = await self._matching_refs(prefix)
+        return [r["ref"][len("refs/tags/") :] for r in refs]
+
+    async def _matching_refs(self, prefix: str) -> list[dict[str, Any]]:
+        path = f"{self._base}/git/matching-refs/tags/{quote(prefix, safe='/')}"
+        data = await self.client.get_json_revalidated(path, what=f"tags of {self.display_name}")
+        if not isinstance(data, list):
+            raise UpstreamError(f"unexpected answer listing tags of {self.display_name}")
+        return [
+            r
+            for r in data
+            if isinstance(r, dict)
+            and isinstance(r.get("ref"), str)
+            and r["ref"].startswith("refs/tags/" + prefix)
+        ]
+
+    async def tag_commits(self, prefix: str) -> dict[str, str]:
+        """Matching tags mapped to peeled commit SHAs. Lightweight tags cost nothing
+        beyond the listing; annotated ones are peeled through the tags endpoint, which
+        lists every tag already peeled (100 per request)."""
+        refs = await self._matching_refs(prefix)
+        out: dict[str, str] = {}
+        annotated = False
+        for r in refs:
+            obj = r.get("object") or {}
+            name = r["ref"][len("refs/tags/") :]
+            if obj.get("type") == "commit":
+                out[name] = str(obj.get("sha"))
+            else:
+                annotated = True
+        if annotated:
+            tags = await self.client.get_paginated(
+                f"{self._base}/tags",
+                params={"per_page": "100"},
+                what=f"tags of {self.display_name}",
+            )
+            for t in tags:
+                name = t.get("name")
+                if isinstance(name, str) and name.startswith(prefix) and name not in out:
+                    out[name] = str((t.get("commit") or {}).get("sha"))
+        return out
+
+    async def resolve(self, ref: str) -> Commit:
+        """One request: the first entry of the commit list starting at ``ref``."""
+        params = {"per_page": "1"}
+        if ref != "HEAD":
+            params["sha"] = ref
+        data = await self.client.get_json(
+            f"{self._base}/commits", params=params, what=f"{self.display_name}@{ref}"
+        )
+        if not isinstance(data, list) or not data:
+            raise NotFoundError(f"{self.display_name}@{ref}: no such revision")
+        c = data[0]
+        try:
+            commit = Commit(sha=c["sha"], time=_parse_time(c["commit"]["committer"]["date"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamError(f"unexpected commit data from {self.client.host}") from exc
+        tree = (c["commit"].get("tree") or {}).get("sha")
+        if isinstance(tree, str):
+            # Kept to check archives against (see archive()).
+            self._trees[commit.sha] = tree
+            while len(self._trees) > 4096:
+                self._trees.popitem(last=False)
+        return commit
+
+    async def read_file(self, commit: str, path: str, *, max_size: int) -> bytes | None:
+        """Raw blob via the contents API; cached by (commit, path)."""
+        key = (commit, path)
+        if key in self._files:
+            self._files.move_to_end(key)
+            return self._files[key]
+        try:
+            data: bytes | None = await self.client.get_raw(
+                f"{self._base}/contents/{quote(path, safe='/')}",
+                params={"ref": commit},
+                what=f"{self.display_name}/{path}@{commit[:12]}",
+                max_size=max_size,
+            )
+        except NotFoundError:
+            data = None
+        self._files[key] = data
+        while len(self._files) > 4096:
+            self._files.popitem(last=False)
+        return data
+
+    async def is_ancestor(self, ancestor: str, commit: str) -> bool:
+        """Compare API: ``ancestor...commit`` is identical or ahead."""
+        key = (ancestor, commit)
+        if key not in self._ancestry:
+            data = await self.client.get_json(
+                f"{self._base}/compare/{quote(ancestor, safe='/')}...{quote(commit, safe='')}",
+                params={"per_page": "1"},
+                what=f"ancestry of {commit[:12]} in {self.display_name}",
+            )
+            self._ancestry[key] = data.get("status") in ("identical", "ahead")
+        return self._ancestry[key]
+
+    @asynccontextmanager
+    async def archive(
+        self, commit: str, subdir: str, *, extras: Sequence[str] = ()
+    ) -> AsyncIterator[Archive]:
+        """Tarball of ``commit`` (one API request and one download), checked against the
+        commit's tree; when it differs (export-ignore, export-subst, LFS objects), the
+        files it altered or left out are patched from their raw blobs with Go's
+        conversions applied."""
+        root = Path(tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir))
+        arch = Archive(root=root)
+        try:
+            tar_path = root / "archive.tar.gz"
+            what = f"archive of {self.display_name}@{commit[:12]}"
+            ex = await self._fetch_archive(tar_path, root / "files", commit, subdir, extras, what)
+            arch.files = ex.files
+            exact = ex.tree_sha is not None and ex.tree_sha == self._trees.get(commit)
+            if exact:
+                # The tarball is the commit's tree byte for byte: no file left out or
+                # altered, every .gitattributes present.
+                attrs = gitattributes.Attributes.from_files(ex.attributes)
+            else:
+                attrs = await self._patch_archive(arch, ex, commit, subdir, extras)
+            for extra in extras:
+                arch.extras[extra] = await self._extra(ex, extra, commit, attrs, exact)
+            yield arch
+        finally:
+            arch.close()
+
+    async def _fetch_archive(
+        self,
+        tar_path: Path,
+        files_dir: Path,
+        commit: str,
+        subdir: str,
+        extras: Sequence[str],
+        what: str,
+    ) -> Extracted:
+        """Download and extract, retrying (bounded) a failed or corrupt download."""
+        policy = self.client.retry
+        for attempt in range(1, policy.attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(policy.delay(attempt - 1))
+                shutil.rmtree(files_dir, ignore_errors=True)
+            try:
+                await self.client.download(
+                    f"{self._base}/tarball/{commit}",
+                    tar_path,
+                    what=what,
+                    max_bytes=self.max_archive_bytes,
+                )
+
+                def extract() -> Extracted:
+                    with tar_path.open("rb") as fh:
+                        return extract_subdir(
+                            fh, files_dir, subdir, extras=extras, max_bytes=self.max_archive_bytes
+                        )
+
+                ex = await anyio.to_thread.run_sync(extract)
+            except (RateLimitedError, NotFoundError, GoneError):
+                raise
+            except ArchiveTooLargeError as exc:
+                raise GoneError(f"{what}: {exc}") from exc
+            except (UpstreamError, ArchiveFormatError) as exc:
+                if attempt == policy.attempts:
+                    if isinstance(exc, UpstreamError):
+                        raise
+                    raise UpstreamError(f"{what}: {exc}") from exc
+                log.warning("%s failed (attempt %d): %s", what, attempt, exc)
+                continue
+            tar_path.unlink(missing_ok=True)
+            return ex
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _extra(
+        self,
+        ex: Extracted,
+        path: str,
+        commit: str,
+        attrs: gitattributes.Attributes,
+        exact: bool,
+    ) -> bytes | None:
+        """The raw blob of an extra path: the archive's copy when it is known to be the
+        blob (an exact archive, or no attribute applies), else the contents API."""
+        found = ex.extras.get(path)
+        if found is not None and (exact or not attrs.lookup(path)):
+
+            def read() -> bytes:
+                with found.open() as fh:
+                    return fh.read()
+
+            return await anyio.to_thread.run_sync(read)
+        return await self.read_file(commit, path, max_size=self.max_archive_bytes)
+
+    async def _tree_entries(self, commit: str, subdir: str) -> list[dict[str, Any]]:
+        """The commit's tree listing: every entry of the repository (one request), or,
+        when GitHub truncates that, the subdirectory's entries plus each ancestor
+        directory's own (one request per level). Paths are repository-relative."""
+        what = f"file list of {self.display_name}@{commit[:12]}"
+        path = f"{self._base}/git/trees/{quote(commit, safe='')}"
+        tree = await self.client.get_json(path, params={"recursive": "1"}, what=what)
+        if not tree.get("truncated"):
+            return list(tree.get("tree", []))
+        if not subdir:
+            raise UpstreamError(
+                f"{self.display_name}: the repository's file list is too large for "
+                "GitHub's tree API, and its archive differs from the commit's tree "
+                "(export-ignore, export-subst or LFS), so gosub cannot rebuild it exactly"
+            )
+        sub = await self.client.get_json(
+            f"{self._base}/git/trees/{quote(f'{commit}:{subdir}', safe='/:')}",
+            params={"recursive": "1"},
+            what=what,
+        )
+        if sub.get("truncated"):
+            raise UpstreamError(
+                f"{self.display_name}: the file list of {subdir} is too large for GitHub's "
+                "tree API, and the archive differs from the commit's tree (export-ignore, "
+                "export-subst or LFS), so gosub cannot rebuild it exactly"
+            )
+        entries = [{**e, "path": f"{subdir}/{e['path']}"} for e in sub.get("tree", [])]
+        parts = subdir.split("/")
+        for depth in range(len(parts)):
+            d = "/".join(parts[:depth])
+            level = await self.client.get_json(
+                f"{self._base}/git/trees/{quote(f'{commit}:{d}' if d else commit, safe='/:')}",
+                what=what,
+            )
+            for e in level.get("tree", []):
+                if e.get("path") == ".gitattributes":
+                    entries.append({**e, "path": f"{d}/.gitattributes" if d else e["path"]})
+        return entries
+
+    async def _blob(self, sha: str, what: str) -> bytes:
+        return await self.client.get_raw(
+            f"{self._base}/git/blobs/{sha}",
+            params={},
+            what=what,
+            max_size=self.max_archive_bytes,
+        )
+
+    async def _patch_archive(
+        self, arch: Archive, ex: Extracted, commit: str, subdir: str, extras: Sequence[str]
+    ) -> gitattributes.Attributes:
+        """Make the archive what Go's ``git archive`` gives, from the tree listing:
+        read the .gitattributes the tarball left out (export-ignore'd ones), then take
+        from their blobs the files GitHub's archive left out or altered. Returns the
+        complete attributes."""
+        entries = await self._tree_entries(commit, subdir)
+        attr_files = dict(ex.attributes)
+        for e in entries:
+            p = str(e.get("path", ""))
+            if (
+                e.get("type") == "blob"
+                and (p == ".gitattributes" or p.endswith("/.gitattributes"))
+                and p not in attr_files
+                and applies_to(p, subdir, extras)
+            ):
+                if int(e.get("size", 0)) > MAX_GITATTRIBUTES:
+                    raise GoneError(f"{self.display_name}/{p} is larger than {MAX_GITATTRIBUTES}")
+                attr_files[p] = await self._blob(
+                    str(e["sha"]), f"{self.display_name}/{p}@{commit[:12]}"
+                )
+        attrs = gitattributes.Attributes.from_files(attr_files)
+        by_path = {f.path: i for i, f in enumerate(arch.files)}
+        prefix = subdir + "/" if subdir else ""
+        blob_dir = arch.root / "blobs"
+        blob_dir.mkdir(exist_ok=True)
+        patched = 0
+        for entry in entries:
+            full = str(entry.get("path", ""))
+            if entry.get("type") != "blob" or not full.startswith(prefix):
+                continue  # trees and submodules (gitlinks) are not files in the zip
+            rel = full[len(prefix) :]
+            sha = str(entry["sha"])
+            if not (
+                attrs.altered_by_github_archive(full)
+                or rel not in by_path
+                # Bytes that are not the blob with no conversion to explain it: GitHub
+                # put something else there (an LFS object instead of its pointer).
+                or (ex.blob_shas.get(rel) != sha and not _converts(attrs.lookup(full, go=True)))
+            ):
+                continue
+            mode = str(entry.get("mode", ""))
+            if mode == "120000":
+                item = ArchiveFile(rel, "symlink", int(entry.get("size", 0)), None)
+            else:
+                raw = await self._blob(sha, f"{self.display_name}/{full}@{commit[:12]}")
+                try:
+                    data = gitattributes.convert_for_go_archive(
+                        raw, attrs.lookup(full, go=True), sha, full
+                    )
+                except gitattributes.UnsupportedAttributeError as exc:
+                    raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
+                patched += 1
+                local = blob_dir / f"{patched:08d}"
+                await anyio.Path(local).write_bytes(data)
+                item = ArchiveFile(rel, "file", len(data), local)
+            if rel in by_path:
+                arch.files[by_path[rel]] = item
+            else:
+                by_path[rel] = len(arch.files)
+                arch.files.append(item)
+        return attrs

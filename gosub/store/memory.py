@@ -1,0 +1,104 @@
+"""The in-process tier: immutable results memoised, concurrent work coalesced.
+
+A module version, once served, is immutable (its h1: sum is in everyone's go.sum), so
+results computed for a canonical version are kept for the life of the process:
+:meth:`ProcessCache.once` runs a coroutine once per key; concurrent callers share the
+same run (coalescing), successes are remembered (LRU, bounded in entries and in
+estimated bytes), failures are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def weight(value: object) -> int:
+    """A rough size in bytes of a cached value, for the byte bound: the length of bytes
+    and strings, summed over the fields of dataclasses and the items of containers, plus
+    a fixed overhead per object."""
+    if isinstance(value, bytes | bytearray | str):
+        return 64 + len(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return 64 + sum(weight(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, list | tuple | set | frozenset):
+        return 64 + sum(weight(v) for v in value)
+    if isinstance(value, dict):
+        return 64 + sum(weight(k) + weight(v) for k, v in value.items())
+    return 64
+
+
+class ProcessCache:
+    """The in-process tier: memoised immutable results and coalesced concurrent
+    computations, per key, LRU-bounded in entries and in (estimated) bytes."""
+
+    def __init__(self, *, max_entries: int = 20_000, max_bytes: int = 64 << 20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._done: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+
+    @property
+    def size(self) -> int:
+        """The estimated bytes held."""
+        return self._bytes
+
+    def get(self, key: Hashable) -> Any | None:
+        """The remembered value for ``key``, or ``None``."""
+        hit = self._done.get(key)
+        if hit is None:
+            return None
+        self._done.move_to_end(key)
+        return hit[0]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Remember ``value`` for ``key``, evicting the least recently used past the
+        bounds (a value larger than the whole byte bound is not kept)."""
+        w = weight(value)
+        old = self._done.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+        if w > self.max_bytes:
+            return
+        self._done[key] = (value, w)
+        self._bytes += w
+        while len(self._done) > self.max_entries or self._bytes > self.max_bytes:
+            _, (_, ow) = self._done.popitem(last=False)
+            self._bytes -= ow
+
+    async def once(
+        self, key: Hashable, factory: Callable[[], Awaitable[T]], *, remember: bool = True
+    ) -> T:
+        """The result of ``factory()`` for ``key``: from memory if known, shared with a
+        concurrent caller if one is computing it, else computed now. With
+        ``remember=False`` only concurrent callers share the result."""
+        hit = self._done.get(key)
+        if hit is not None:
+            self._done.move_to_end(key)
+            return hit[0]  # type: ignore[no-any-return]
+        running = self._running.get(key)
+        if running is not None:
+            result: T = await asyncio.shield(running)
+            return result
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._running[key] = fut
+        try:
+            result = await factory()
+        except BaseException as exc:
+            fut.set_exception(exc)
+            # Nobody may be waiting; don't let asyncio warn about an unretrieved error.
+            fut.exception()
+            raise
+        else:
+            fut.set_result(result)
+            if remember:
+                self.put(key, result)
+            return result
+        finally:
+            del self._running[key]

@@ -1,0 +1,52 @@
+"""Process-wide state several apps share: the code-host clients and the cache tiers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gosub.sources import RetryPolicy, Sources
+from gosub.store import DiskStore, ProcessCache, Store, ZipStore
+
+
+@dataclass
+class Shared:
+    """The sources (code-host clients) and caches of one process, for any number of apps."""
+
+    sources: Sources
+    cache: ProcessCache
+    zips: ZipStore
+    store: Store | None = None  # the persistent tier, when configured
+    # Zips larger than this are answered with a 307 to the store's URL for them (an S3
+    # presigned GET) when the store can give one; None: always inline.
+    inline_max_bytes: int | None = None
+    # The default time limit of one request, for apps not given their own.
+    request_timeout: float = 300.0
+
+    async def aclose(self) -> None:
+        """Close the clients and remove the zip spool."""
+        await self.sources.aclose()
+        self.zips.close()
+
+
+def make_shared(
+    env: Mapping[str, str] | None = None,
+    *,
+    api_url: str | None = None,
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+    zip_dir: str | None = None,
+    max_zip_bytes: int = 2 << 30,
+    cache_dir: str | None = None,
+    store: Store | None = None,
+    inline_max_bytes: int | None = None,
+    request_timeout: float = 300.0,
+) -> Shared:
+    """Build the shared clients and caches from ``env`` (``GITHUB_TOKEN``,
+    ``GITHUB_API_URL``; default ``os.environ``, ``{}`` ignores it); the persistent tier
+    is ``store``, else a :class:`DiskStore` at ``cache_dir``."""
+    sources = Sources.from_env(env, api_url=api_url, timeout=timeout, retry=retry)
+    if store is None and cache_dir:
+        store = DiskStore(cache_dir)
+    zips = ZipStore(zip_dir, max_bytes=max_zip_bytes)
+    return Shared(sources, ProcessCache(), zips, store, inline_max_bytes, request_timeout)

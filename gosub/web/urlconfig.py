@@ -1,0 +1,357 @@
+"""The URL-configured proxy: ``gosub(base)`` reads each module's config from the URL.
+
+The format is the original gosub's, so URLs already published in ``go-import`` tags and
+``GOPROXY`` settings keep working::
+
+    BASE + github.com/OWNER/REPO[:d=DIR&m=MODULE&p=PREFIX&s=SUFFIX]; + /MODULE/@v/...
+
+The parameters are ``application/x-www-form-urlencoded`` (the original used JavaScript's
+``URLSearchParams``), parameters equal to their defaults are omitted, and the first ``;``
+ends the config. Unlike the original, values containing ``:``, ``;``, ``&``, ``=``, ``%`` or
+``+`` round-trip: the config is split on the raw, still-encoded text, never on decoded
+values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gosub.config import GoproxyConfig
+from gosub.errors import ConfigError, GosubError, NotFoundError
+from gosub.sources import RetryPolicy
+from gosub.store import ProcessCache, ZipStore
+from gosub.web import webpage
+from gosub.web.proxy import GoproxyApp
+from gosub.web.responses import text_error
+from gosub.web.shared import Shared, make_shared
+
+log = logging.getLogger("gosub")
+
+_PARAMS = (("d", "directory"), ("m", "module"), ("p", "tag_prefix"), ("s", "tag_suffix"))
+_DEFAULTS: dict[str, Any] = {"directory": "", "module": None, "tag_prefix": "v", "tag_suffix": ""}
+# The form-urlencoded serializer (WHATWG URL standard) leaves only these bytes alone.
+_SAFE = frozenset(b"*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+EXAMPLE = "github.com/OWNER/REPO:d=go%2Fmylib&p=mylib-go-;"
+MAX_CONFIG = 2048
+
+
+def _form_encode(value: str) -> str:
+    """application/x-www-form-urlencoded, exactly as ``URLSearchParams.toString()``."""
+    out = []
+    for b in value.encode("utf-8"):
+        if b in _SAFE:
+            out.append(chr(b))
+        elif b == 0x20:
+            out.append("+")
+        else:
+            out.append(f"%{b:02X}")
+    return "".join(out)
+
+
+def gosub_encode(config: GoproxyConfig) -> str:
+    """The URL path segment that configures ``config`` (ends with ``;``)."""
+    if config.host != "github.com":
+        raise ConfigError("the gosub URL format only names github.com repositories")
+    params = []
+    for key, field in _PARAMS:
+        value = getattr(config, field)
+        if value is not None and value != _DEFAULTS[field]:
+            params.append(f"{key}={_form_encode(value)}")
+    query = ":" + "&".join(params) if params else ""
+    return f"github.com/{config.owner}/{config.repo}{query};"
+
+
+def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
+    """Decode the config at the start of ``path`` (the raw, percent-encoded path).
+
+    Returns ``(config, used)`` where ``used`` is the consumed text including the ``;``,
+    or ``None`` when ``path`` does not start with a gosub config. An invalid value
+    raises :class:`gosub.errors.ConfigError` naming the field.
+    """
+    spec, semi, _ = path.partition(";")
+    if not semi:
+        return None
+    if len(spec) > MAX_CONFIG:
+        raise ConfigError(f"the config is {len(spec)} characters long; at most {MAX_CONFIG}")
+    repo_part, colon, args = spec.partition(":")
+    parts = repo_part.split("/")
+    if len(parts) != 3 or parts[0] != "github.com" or not parts[1] or not parts[2]:
+        return None
+    kwargs: dict[str, Any] = {}
+    if colon and args:
+        for pair in args.split("&"):
+            if not pair:
+                continue
+            key, _, raw = pair.partition("=")
+            field = dict(_PARAMS).get(unquote_plus(key))
+            if field is None:
+                raise ConfigError(
+                    f"unknown parameter {unquote_plus(key)!r} in the gosub URL: use d (directory), "
+                    "m (module), p (tag prefix) or s (tag suffix)"
+                )
+            # URLSearchParams.get returns the first value of a repeated parameter.
+            kwargs.setdefault(field, unquote_plus(raw, errors="strict"))
+    config = GoproxyConfig(url=f"https://{repo_part}", **kwargs)
+    return config, spec + ";"
+
+
+class GosubApp:
+    """The ASGI app :func:`gosub` returns."""
+
+    def __init__(
+        self,
+        base: str,
+        shared: Shared,
+        *,
+        fallback: ASGIApp | None = None,
+        owns_shared: bool = False,
+        max_apps: int = 256,
+        owners: Iterable[str] | None = None,
+        allow_private: bool = False,
+        visibility_ttl: float = 600.0,
+    ) -> None:
+        self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        self.shared = shared
+        self.owners = {o.lower() for o in owners} if owners is not None else None
+        self.allow_private = allow_private
+        self.visibility_ttl = visibility_ttl
+        self._public: dict[tuple[str, str], tuple[float, bool]] = {}
+        self.fallback = fallback
+        self._owns = owns_shared
+        self._apps: OrderedDict[tuple[GoproxyConfig, str], GoproxyApp] = OrderedDict()
+        # sha256(client token) → that client's own GitHub client and caches.
+        self._client_caches: OrderedDict[str, Shared] = OrderedDict()
+        self._closing: set[asyncio.Future[None]] = set()
+        self._max_apps = max_apps
+
+    def app_for(self, config: GoproxyConfig, client_key: str = "") -> GoproxyApp:
+        """The (reused) goproxy app serving ``config`` with the server's client and
+        caches, or (``client_key``) with a client's own token and caches."""
+        shared = self._client_caches[client_key] if client_key else self.shared
+        key = (config, client_key)
+        app = self._apps.get(key)
+        if app is None:
+            app = GoproxyApp(self.base + gosub_encode(config), config, shared)
+            self._apps[key] = app
+            while len(self._apps) > self._max_apps:
+                self._apps.popitem(last=False)
+        self._apps.move_to_end(key)
+        return app
+
+    def _client_key(self, request: Request) -> str:
+        """A client's own GitHub token (HTTP Basic auth on the GOPROXY URL, as the go
+        command sends from URL credentials or .netrc) gets its own client and caches:
+        what it fetches is never served to anyone else. Returns the key of that client's
+        caches (a digest of the token), or "" for requests without one."""
+        auth = request.headers.get("authorization", "")
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "basic" or not value:
+            return ""
+        try:
+            _user, _, token = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        if not token:
+            return ""
+        key = hashlib.sha256(token.encode()).hexdigest()
+        shared = self._client_caches.get(key)
+        if shared is None:
+            shared = Shared(
+                self.shared.sources.with_token(token),
+                ProcessCache(max_entries=2000),
+                ZipStore(max_bytes=256 << 20),
+            )
+            self._client_caches[key] = shared
+            while len(self._client_caches) > 32:
+                old_key, old = self._client_caches.popitem(last=False)
+                for app_key in [k for k in self._apps if k[1] == old_key]:
+                    del self._apps[app_key]
+                task = asyncio.ensure_future(_close(old))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        self._client_caches.move_to_end(key)
+        return key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    for client_shared in self._client_caches.values():
+                        await _close(client_shared)
+                    if self._owns:
+                        await self.shared.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        # Decode from the raw path: values may hold %3B (;) or %26 (&), which a decoded
+        # path would turn into separators.
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else scope.get("path", "")
+        root = scope.get("root_path", "")
+        if not path.startswith(self.base) and root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        if not path.startswith(self.base):
+            await self._reject(scope, receive, send, 404, f"{path} is outside {self.base}")
+            return
+        rest = path[len(self.base) :]
+        if rest == "" and scope.get("method") in ("GET", "HEAD"):
+            await self._page(scope, receive, send)
+            return
+        try:
+            decoded = gosub_decode(rest)
+        except (ConfigError, UnicodeDecodeError) as exc:
+            await self._reject(scope, receive, send, 400, f"bad request: bad gosub config: {exc}")
+            return
+        if decoded is None:
+            await self._reject(
+                scope,
+                receive,
+                send,
+                404,
+                "this is a gosub server: the path must start with a module config such as "
+                f"{self.base}{EXAMPLE}/MODULE/@v/list (github.com/OWNER/REPO, then optional "
+                "d=DIRECTORY, m=MODULE, p=TAG_PREFIX, s=TAG_SUFFIX, form-encoded, ended by ';')",
+            )
+            return
+        config, used = decoded
+        module_rest = rest[len(used) :]
+        if not module_rest.startswith("/"):
+            await self._reject(scope, receive, send, 404, f"expected /MODULE/@v/... after {used!r}")
+            return
+        # The module part is an ordinary GOPROXY path: percent-decode it as servers do.
+        request = Request(scope, receive)
+        client_key = self._client_key(request)
+        if not client_key:
+            refusal = await self._refusal(config)
+            if refusal is not None:
+                await self._reject(scope, receive, send, *refusal)
+                return
+        elif self.owners is not None and config.owner.lower() not in self.owners:
+            await self._reject(
+                scope, receive, send, 403, f"forbidden: {config.owner} is not served here"
+            )
+            return
+        response = await self.app_for(config, client_key).handle(request, unquote(module_rest[1:]))
+        if isinstance(response, str):
+            await self._reject(scope, receive, send, 404, response)
+            return
+        await response(scope, receive, send)
+
+    async def _page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The web page that builds gosub URLs (with a server-side version check)."""
+        request = Request(scope, receive)
+        params = webpage.normalize(request.query_params)
+        scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
+        origin_base = f"{scheme}://{request.headers.get('host', request.url.netloc)}{self.base}"
+
+        async def list_versions(config: GoproxyConfig, module: str) -> list[str]:
+            refusal = await self._refusal(config)
+            if refusal is not None:
+                raise GosubError(refusal[1], status=refusal[0])
+            return await self.app_for(config).repo_for(module).versions()
+
+        result = await webpage.compute(origin_base, params, gosub_encode, list_versions)
+        body = webpage.render(origin_base, params, result)
+        await Response(
+            body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+        )(scope, receive, send)
+
+    async def _refusal(self, config: GoproxyConfig) -> tuple[int, str] | None:
+        """Why this shared server will not serve ``config``'s repository, if it won't.
+
+        A shared server must not turn its token into everyone's key to the private
+        repositories that token can read: unless ``allow_private``, only public
+        repositories are served (checked when the server has a token; without one,
+        GitHub shows nothing else), optionally only for allowed owners.
+        """
+        if self.owners is not None and config.owner.lower() not in self.owners:
+            return 403, (
+                f"forbidden: this gosub server only serves repositories of "
+                f"{', '.join(sorted(self.owners))}; {config.owner} is not one of them"
+            )
+        if self.allow_private or not self.shared.sources.has_token:
+            return None
+        key = (config.owner.lower(), config.repo.lower())
+        now = time.monotonic()
+        known = self._public.get(key)
+        if known is None or now - known[0] > self.visibility_ttl:
+            try:
+                public = await self.app_for(config).source.is_public()
+            except NotFoundError:
+                public = False
+            except GosubError as exc:
+                return exc.status, exc.message
+            known = (now, public)
+            self._public[key] = known
+        if not known[1]:
+            return 404, (
+                f"{config.repo_path} is not a public repository; this shared gosub server "
+                "serves public repositories only"
+            )
+        return None
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, status: int, why: str
+    ) -> None:
+        if self.fallback is not None and status == 404:
+            await self.fallback(scope, receive, send)
+            return
+        await text_error(status, ("not found: " if status == 404 else "") + why)(
+            scope, receive, send
+        )
+
+
+async def _close(shared: Shared) -> None:
+    await shared.aclose()
+
+
+def gosub(
+    base: str = "/",
+    *,
+    env: Mapping[str, str] | None = None,
+    fallback: ASGIApp | None = None,
+    shared: Shared | None = None,
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+    owners: Iterable[str] | None = None,
+    allow_private: bool = False,
+) -> GosubApp:
+    """An ASGI app serving any GitHub module whose config is encoded in the URL:
+    ``BASE + gosub_encode(config) + "/" + MODULE/@v/...``.
+
+    ``env`` is read for ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default ``os.environ``;
+    ``{}`` ignores the environment). Paths that are not gosub URLs go to ``fallback``
+    when given, else get a 404 explaining the format. Only public repositories are
+    served unless ``allow_private``; ``owners`` restricts the served owners.
+    """
+    owns = shared is None
+    if shared is None:
+        shared = make_shared(env, timeout=timeout, retry=retry)
+    return GosubApp(
+        base,
+        shared,
+        fallback=fallback,
+        owns_shared=owns,
+        owners=owners,
+        allow_private=allow_private,
+    )
+
+
+__all__ = ["GosubApp", "gosub", "gosub_decode", "gosub_encode"]
