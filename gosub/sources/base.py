@@ -130,7 +130,12 @@ class Source(Protocol):
     async def resolve(self, ref: str) -> Commit:
         """Resolve a tag (``refs/tags/NAME``), branch, ``HEAD`` (the default branch) or
         full or abbreviated commit SHA to a commit; tags win over branches of the same
-        name, as in git."""
+        name, as in git.
+
+        A SHA resolves only to a commit reachable from a branch or tag the repository
+        itself advertises: Go's direct mode fetches only those refs, so it answers
+        ``unknown revision`` for anything else (an unreferenced commit, or one that exists
+        only in a fork of the repository's network); :class:`NotFoundError` then."""
         ...
 
     async def read_file(self, commit: str, path: str, *, max_size: int) -> bytes | None:

@@ -2,8 +2,13 @@
 endpoints gosub uses from real git repositories (``ROOT/OWNER/REPO``), counting requests
 per endpoint. JSON shapes, status codes and headers follow docs.github.com; archives are
 ``git archive`` output built the way GitHub builds them (in-tree .gitattributes honoured,
-export-ignore and export-subst included), served from a codeload path on the same server
-as GitHub Enterprise Server does."""
+export-ignore and export-subst included), served from a second origin (a codeload server
+on another port), as github.com serves them from codeload.github.com.
+
+Fault switches play what a real server rarely does on cue: :meth:`GitHubStandin.fail`
+(any status and body), :meth:`GitHubStandin.tamper` (a 200 whose bytes are altered or cut,
+with a Content-Length that matches, so only a content check can tell) and
+:meth:`GitHubStandin.stall` (an answer that comes after a delay)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,9 @@ import json
 import re
 import subprocess
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,8 +42,33 @@ class _Injected:
     body: bytes
 
 
+@dataclass
+class _Tamper:
+    change: Callable[[bytes], bytes]
+    times: int
+
+
+@dataclass
+class _Stall:
+    seconds: float
+    times: int
+
+
 class _NotFound(Exception):
     pass
+
+
+def truncate(body: bytes) -> bytes:
+    """A tamper: the first half of the bytes (at least one byte less)."""
+    return body[: max(0, min(len(body) - 1, len(body) // 2))]
+
+
+def alter(body: bytes) -> bytes:
+    """A tamper: the same length, one byte changed in the middle."""
+    if not body:
+        return b"x"
+    i = len(body) // 2
+    return body[:i] + bytes([body[i] ^ 0x20 or 0x41]) + body[i + 1 :]
 
 
 class GitHubStandin:
@@ -50,32 +82,56 @@ class GitHubStandin:
         self.private = private or set()
         self.api_prefix = api_prefix.rstrip("/")
         self.counts: Counter[str] = Counter()
+        # (method, path, carried credentials) of the API origin's requests, and of the
+        # archive origin's.
         self.requests: list[tuple[str, str, bool]] = []
+        self.archive_requests: list[tuple[str, str, bool]] = []
         self._lock = threading.Lock()
         self._inject: dict[str, _Injected] = {}
+        self._tamper: dict[str, _Tamper] = {}
+        self._stall: dict[str, _Stall] = {}
         self._server: ThreadingHTTPServer | None = None
+        self._codeload: ThreadingHTTPServer | None = None
         self.api_url = ""
+        self.codeload_url = ""
 
     # -- control ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Listen on a free loopback port in a daemon thread."""
         self._server = serve_on_loopback({"GET": self._handle})
+        self._codeload = serve_on_loopback({"GET": self._handle_codeload})
         self.base_url = url_of(self._server)
         self.api_url = self.base_url + self.api_prefix
+        self.codeload_url = url_of(self._codeload)
 
     def stop(self) -> None:
-        """Shut the server down."""
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        """Shut the servers down."""
+        for server in (self._server, self._codeload):
+            if server:
+                server.shutdown()
+                server.server_close()
 
     def reset(self) -> None:
-        """Forget counts, requests and injected failures."""
+        """Forget counts, requests and injected faults."""
         with self._lock:
             self.counts.clear()
             self.requests.clear()
+            self.archive_requests.clear()
             self._inject.clear()
+            self._tamper.clear()
+            self._stall.clear()
+
+    def tamper(self, endpoint: str, change: Callable[[bytes], bytes], *, times: int = 1) -> None:
+        """Pass the body of the next ``times`` 200 answers of ``endpoint`` through
+        ``change`` (e.g. :func:`truncate`, :func:`alter`), Content-Length matching."""
+        with self._lock:
+            self._tamper[endpoint] = _Tamper(change, times)
+
+    def stall(self, endpoint: str, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` answers of ``endpoint`` for ``seconds`` first."""
+        with self._lock:
+            self._stall[endpoint] = _Stall(seconds, times)
 
     def fail(
         self,
@@ -159,21 +215,40 @@ class GitHubStandin:
 
     # -- HTTP ---------------------------------------------------------------------------
 
-    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+    def _handle_codeload(self, h: BaseHTTPRequestHandler) -> None:
+        self._handle(h, codeload=True)
+
+    def _handle(self, h: BaseHTTPRequestHandler, *, codeload: bool = False) -> None:
         url = urlsplit(h.path)
         path = url.path
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         try:
-            endpoint, status, headers, body = self._route(h, path, query)
+            if codeload:
+                endpoint, status, headers, body = self._route_codeload(path)
+            else:
+                endpoint, status, headers, body = self._route(h, path, query)
         except _NotFound:
             endpoint, status, headers, body = "notfound", 404, {}, b'{"message":"Not Found"}'
+        stall = 0.0
         with self._lock:
             self.counts[endpoint] += 1
-            self.requests.append((h.command, h.path, "authorization" in h.headers))
+            log = self.archive_requests if codeload else self.requests
+            log.append((h.command, h.path, "authorization" in h.headers))
             inj = self._inject.get(endpoint)
             if inj is not None and inj.times > 0:
                 inj.times -= 1
                 status, headers, body = inj.status, inj.headers, inj.body
+            tam = self._tamper.get(endpoint)
+            if tam is not None and tam.times > 0 and status == 200:
+                tam.times -= 1
+                body = tam.change(body)
+                headers = {k: v for k, v in headers.items() if k.lower() != "etag"}
+            st = self._stall.get(endpoint)
+            if st is not None and st.times > 0:
+                st.times -= 1
+                stall = st.seconds
+        if stall:
+            time.sleep(stall)
         if (
             status == 200
             and "etag" in headers
@@ -201,24 +276,25 @@ class GitHubStandin:
             headers["etag"] = 'W/"' + hashlib.sha256(body).hexdigest()[:40] + '"'
         return 200, headers, body
 
+    def _route_codeload(self, path: str) -> tuple[str, int, dict[str, str], bytes]:
+        m = re.match(r"^/_codeload/([^/]+)/([^/]+)/legacy\.tar\.gz/([0-9a-f]{40})$", path)
+        if not m:
+            raise _NotFound(path)
+        owner, name, sha = m.groups()
+        repo = self._repo(owner, name)
+        tar = self._git(
+            repo,
+            "archive",
+            "--format=tar",
+            f"--prefix={owner}-{name}-{sha[:7]}/",
+            sha,
+            text=False,
+        )
+        return "codeload", 200, {"Content-Type": "application/x-gzip"}, gzip.compress(tar, 6)
+
     def _route(
         self, h: BaseHTTPRequestHandler, path: str, q: dict[str, str]
     ) -> tuple[str, int, dict[str, str], bytes]:
-        if path.startswith("/_codeload/"):
-            m = re.match(r"^/_codeload/([^/]+)/([^/]+)/legacy\.tar\.gz/([0-9a-f]{40})$", path)
-            if not m:
-                raise _NotFound(path)
-            owner, name, sha = m.groups()
-            repo = self._repo(owner, name)
-            tar = self._git(
-                repo,
-                "archive",
-                "--format=tar",
-                f"--prefix={owner}-{name}-{sha[:7]}/",
-                sha,
-                text=False,
-            )
-            return "codeload", 200, {"Content-Type": "application/x-gzip"}, gzip.compress(tar, 6)
         if not path.startswith(self.api_prefix + "/"):
             raise _NotFound(path)
         path = path[len(self.api_prefix) :]
@@ -301,7 +377,7 @@ class GitHubStandin:
             return ("compare", *self._json(data, etag=False))
         if rest.startswith("/tarball/"):
             sha = self._rev(repo, rest[len("/tarball/") :])
-            loc = f"{self.base_url}/_codeload/{owner}/{name}/legacy.tar.gz/{sha}"
+            loc = f"{self.codeload_url}/_codeload/{owner}/{name}/legacy.tar.gz/{sha}"
             return "tarball", 302, {"Location": loc}, b""
         if rest.startswith("/git/trees/"):
             treeish = rest[len("/git/trees/") :]
