@@ -253,10 +253,10 @@ class RecordingStandin(GitHubStandin):
         self.auth: list[str | None] = []
         self._auth_lock = threading.Lock()
 
-    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+    def _handle(self, h: BaseHTTPRequestHandler, *, codeload: bool = False) -> None:
         with self._auth_lock:
             self.auth.append(h.headers.get("authorization"))
-        super()._handle(h)
+        super()._handle(h, codeload=codeload)
 
 
 @pytest.fixture(scope="module")

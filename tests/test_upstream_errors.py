@@ -5,7 +5,9 @@ the status, headers and message a go user would see are checked too."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
+import hashlib
 import io
 import os
 import subprocess
@@ -92,7 +94,19 @@ def _mock_version(mock: respx.MockRouter, files: dict[str, bytes] | None = None)
             }
         ]
     mock.get(f"{REPO}/commits", params={"sha": "refs/tags/v1.0.0"}).respond(json=commit)
-    mock.get(f"{REPO}/contents/go.mod", params={"ref": SHA}).respond(content=GO_MOD)
+    mock.get(f"{REPO}/contents/go.mod", params={"ref": SHA}).respond(json=contents_json(GO_MOD))
+
+
+def contents_json(data: bytes, path: str = "go.mod") -> dict[str, object]:
+    """GitHub's contents API answer (JSON media type) for a file holding ``data``."""
+    return {
+        "type": "file",
+        "path": path,
+        "sha": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
+        "size": len(data),
+        "encoding": "base64",
+        "content": base64.encodebytes(data).decode(),
+    }
 
 
 async def test_transient_5xx_is_retried(app: GoproxyApp) -> None:

@@ -10,6 +10,7 @@ ref, commit or file, and the :class:`gosub.errors.UpstreamError` family for fail
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 import shutil
@@ -88,6 +89,9 @@ class Archive:
     root: Path
     files: list[ArchiveFile] = field(default_factory=list)
     extras: dict[str, bytes | None] = field(default_factory=dict)
+    # Paths (relative to the subdirectory) whose bytes are known to be exactly the git
+    # blob named, unconverted: what a caller may check other reads of the same file by.
+    blobs: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
         """Delete the spooled files."""
@@ -166,3 +170,8 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         return random.uniform(0, min(self.max_backoff, self.backoff * (2 ** (attempt - 1))))
+
+
+def git_blob_id(data: bytes) -> str:
+    """The git object id (SHA-1) of a blob holding ``data``: what a tree entry names."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

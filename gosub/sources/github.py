@@ -22,9 +22,12 @@ redirects).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import email.utils
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -40,6 +43,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from gosub import deadline
 from gosub.errors import (
     GoneError,
     NotFoundError,
@@ -48,7 +52,7 @@ from gosub.errors import (
     UpstreamTimeoutError,
 )
 from gosub.sources import gitattributes
-from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy
+from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy, git_blob_id
 from gosub.sources.gitarchive import (
     MAX_GITATTRIBUTES,
     ArchiveFormatError,
@@ -65,6 +69,39 @@ USER_AGENT = "gosub (+https://github.com/gosub)"
 _RAW = "application/vnd.github.raw"
 _JSON = "application/vnd.github+json"
 _TRANSIENT = {500, 502, 503, 504}
+_HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
+# Comparisons spent at most on deciding whether a commit is in the repository's history.
+MAX_REACH_CHECKS = 10
+# Bytes of file contents (go.mod, LICENSE) one source keeps in memory.
+_MAX_FILE_CACHE = 32 << 20
+# A rate limit that lifts within this many seconds is waited for once (inside the
+# request's deadline) rather than reported.
+SHORT_RETRY_AFTER = 10
+# No attempt is started with less time than this left before the request's deadline.
+_MIN_ATTEMPT = 0.05
+_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#\"']*")
+
+
+def redact(text: str) -> str:
+    """``text`` with the query string of every URL in it replaced: GitHub's temporary
+    archive URLs carry a ``?token=``, and presigned URLs their signatures."""
+    return _QUERY.sub(r"\1?REDACTED", text)
+
+
+class _RedactQueries(logging.Filter):
+    """Keeps URL query strings out of httpx's and httpcore's log lines (httpcore logs
+    response headers at DEBUG, the archive redirect's Location among them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = redact(message), None
+        return True
+
+
+# Logger filters are not inherited: each logger that writes URLs gets its own.
+for _name in ("httpx", "httpcore.http11", "httpcore.http2", "httpcore.connection"):
+    logging.getLogger(_name).addFilter(_RedactQueries())
 
 
 class GitHubClient:
@@ -83,6 +120,7 @@ class GitHubClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
         self._token = token or None
         self.retry = retry or RetryPolicy()
         headers = {
@@ -119,6 +157,25 @@ class GitHubClient:
 
     # -- requests -------------------------------------------------------------------
 
+    def _attempt_timeout(self, what: str) -> httpx.Timeout:
+        """This attempt's timeout: the client's, cut to the request's remaining time;
+        :class:`UpstreamTimeoutError` when none is left."""
+        seconds = self.timeout
+        left = deadline.remaining()
+        if left is not None:
+            if left < _MIN_ATTEMPT:
+                raise UpstreamTimeoutError(
+                    f"{self.host} did not answer within the request's time limit ({what})"
+                )
+            seconds = min(seconds, left)
+        return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+    @staticmethod
+    def _fits(seconds: float) -> bool:
+        """Whether waiting ``seconds`` still leaves time for an attempt."""
+        left = deadline.remaining()
+        return left is None or seconds + _MIN_ATTEMPT < left
+
     async def _send(
         self,
         path: str,
@@ -128,34 +185,70 @@ class GitHubClient:
         headers: Mapping[str, str] | None = None,
         what: str,
     ) -> httpx.Response:
-        """GET ``path`` (relative to the API URL) with retries; returns the response for
-        200, 302 and 304 and raises the matching :mod:`gosub.errors` error otherwise."""
+        """GET ``path`` (relative to the API URL) with bounded retries inside the
+        request's deadline; returns the response for 200, 302 and 304 and raises the
+        matching :mod:`gosub.errors` error otherwise. A rate limit that lifts within
+        :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
         url = self.api_url + path
         hdrs = {"Accept": accept, **(headers or {})}
         last: Exception | None = None
-        for attempt in range(1, self.retry.attempts + 1):
+        waited = False
+        attempt = 0
+        while attempt < self.retry.attempts:
+            attempt += 1
             if attempt > 1:
-                await asyncio.sleep(self.retry.delay(attempt - 1))
+                pause = self.retry.delay(attempt - 1)
+                if not self._fits(pause):
+                    break
+                await asyncio.sleep(pause)
             try:
-                resp = await self._http.get(url, params=params, headers=hdrs)
+                timeout = self._attempt_timeout(what)
+            except UpstreamTimeoutError as exc:
+                last = last or exc
+                break
+            try:
+                resp = await self._http.get(url, params=params, headers=hdrs, timeout=timeout)
                 await resp.aread()
-            except httpx.TimeoutException as exc:
+            except httpx.TimeoutException:
                 last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
-                log.warning("github timeout on %s (attempt %d): %s", path, attempt, exc)
+                log.warning("%s timed out on %s (attempt %d)", self.host, path, attempt)
                 continue
             except httpx.TransportError as exc:
-                last = UpstreamError(f"could not reach {self.host} ({what}): {exc}")
-                log.warning("github transport error on %s (attempt %d): %s", path, attempt, exc)
+                last = UpstreamError(f"could not reach {self.host} ({what}): {redact(str(exc))}")
+                log.warning(
+                    "%s transport error on %s (attempt %d): %s",
+                    self.host,
+                    path,
+                    attempt,
+                    redact(str(exc)),
+                )
                 continue
             if resp.status_code in (200, 302, 304):
                 return resp
             err = self._error(resp, what)
+            if (
+                isinstance(err, RateLimitedError)
+                and not waited
+                and err.retry_after is not None
+                and err.retry_after <= SHORT_RETRY_AFTER
+                and self._fits(err.retry_after)
+            ):
+                waited = True
+                attempt -= 1  # the wait is not one of the bounded retries
+                log.warning("%s rate limit on %s: waiting %d s", self.host, path, err.retry_after)
+                await asyncio.sleep(err.retry_after)
+                continue
             if resp.status_code in _TRANSIENT:
                 last = err
-                log.warning("github %d on %s (attempt %d)", resp.status_code, path, attempt)
+                log.warning(
+                    "%s answered %d on %s (attempt %d)", self.host, resp.status_code, path, attempt
+                )
                 continue
             raise err
-        assert last is not None
+        if last is None:
+            last = UpstreamTimeoutError(
+                f"{self.host} did not answer within the request's time limit ({what})"
+            )
         raise last
 
     def _error(self, resp: httpx.Response, what: str) -> Exception:
@@ -197,29 +290,55 @@ class GitHubClient:
         return UpstreamError(f"{self.host} answered {status} ({what}){detail}")
 
     async def get_json(
-        self, path: str, *, params: Mapping[str, str] | None = None, what: str
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        what: str,
+        expect: type | tuple[type, ...] = (dict, list),
     ) -> Any:
-        """GET a JSON document."""
-        resp = await self._send(path, params=params, what=what)
-        return _json(resp, what)
+        """GET a JSON document of type ``expect``; a 200 whose body is not one is asked
+        again once, then reported (502)."""
+        for attempt in (1, 2):
+            resp = await self._send(path, params=params, what=what)
+            try:
+                return _json(resp, what, expect, self.host)
+            except UpstreamError as exc:
+                if attempt == 2:
+                    raise
+                log.warning("%s; asking again", exc.message)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def get_json_revalidated(self, path: str, *, what: str) -> Any:
+    async def get_json_revalidated(
+        self, path: str, *, what: str, expect: type | tuple[type, ...] = (dict, list)
+    ) -> Any:
         """GET a JSON document that changes over time, revalidating a remembered copy
         with If-None-Match (a 304 costs no rate limit)."""
-        return (await self._get_revalidated(path, None, what))[0]
+        return (await self._get_revalidated(path, None, what, expect))[0]
 
     async def _get_revalidated(
-        self, path: str, params: Mapping[str, str] | None, what: str
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        expect: type | tuple[type, ...] = (dict, list),
     ) -> tuple[Any, str | None]:
         """``(JSON body, next page URL)``, revalidated with If-None-Match."""
         key = path + ("?" + urlencode(sorted(params.items())) if params else "")
-        cached = self._etags.get(key)
-        headers = {"If-None-Match": cached[0]} if cached else None
-        resp = await self._send(path, params=params, headers=headers, what=what)
-        if resp.status_code == 304 and cached is not None:
-            self._etags.move_to_end(key)
-            return cached[1], cached[2]
-        data = _json(resp, what)
+        for attempt in (1, 2):
+            cached = self._etags.get(key)
+            headers = {"If-None-Match": cached[0]} if cached else None
+            resp = await self._send(path, params=params, headers=headers, what=what)
+            if resp.status_code == 304 and cached is not None:
+                self._etags.move_to_end(key)
+                return cached[1], cached[2]
+            try:
+                data = _json(resp, what, expect, self.host)
+                break
+            except UpstreamError as exc:
+                if attempt == 2:
+                    raise
+                log.warning("%s; asking again", exc.message)
         nxt = resp.links.get("next", {}).get("url")
         etag = resp.headers.get("etag")
         if etag:
@@ -233,7 +352,7 @@ class GitHubClient:
         """GET every page of a list, following ``Link: rel="next"`` (never building
         page URLs by hand); each page is revalidated with If-None-Match."""
         items: list[Any] = []
-        page, nxt = await self._get_revalidated(path, params, what)
+        page, nxt = await self._get_revalidated(path, params, what, list)
         while True:
             if not isinstance(page, list):
                 raise UpstreamError(f"{self.host} sent an unexpected answer ({what})")
@@ -242,7 +361,7 @@ class GitHubClient:
                 return items
             if not nxt.startswith(self.api_url):
                 raise UpstreamError(f"{self.host} sent a pagination link to another host")
-            page, nxt = await self._get_revalidated(nxt[len(self.api_url) :], None, what)
+            page, nxt = await self._get_revalidated(nxt[len(self.api_url) :], None, what, list)
 
     async def get_raw(
         self, path: str, *, params: Mapping[str, str], what: str, max_size: int
@@ -263,7 +382,11 @@ class GitHubClient:
     async def _stream_to(self, url: str, dest: Path, *, what: str, max_bytes: int) -> None:
         try:
             async with self._http.stream(
-                "GET", url, headers={"Accept": "*/*"}, follow_redirects=True
+                "GET",
+                url,
+                headers={"Accept": "*/*"},
+                follow_redirects=True,
+                timeout=self._attempt_timeout(what),
             ) as resp:
                 if resp.status_code != 200:
                     await resp.aread()
@@ -284,14 +407,17 @@ class GitHubClient:
         except httpx.TimeoutException as exc:
             raise UpstreamTimeoutError(f"{self.host} archive download timed out ({what})") from exc
         except httpx.TransportError as exc:
-            raise UpstreamError(f"{what}: the archive download failed: {exc}") from exc
+            raise UpstreamError(f"{what}: the archive download failed: {redact(str(exc))}") from exc
 
 
-def _json(resp: httpx.Response, what: str) -> Any:
+def _json(resp: httpx.Response, what: str, expect: type | tuple[type, ...], host: str) -> Any:
     try:
-        return resp.json()
+        data = resp.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UpstreamError(f"GitHub sent invalid JSON ({what})") from exc
+        raise UpstreamError(f"{host} sent invalid JSON ({what})") from exc
+    if not isinstance(data, expect):
+        raise UpstreamError(f"{host} sent an unexpected answer ({what})")
+    return data
 
 
 def _retry_after(resp: httpx.Response) -> int | None:
@@ -352,8 +478,11 @@ class GitHubSource:
         self.spool_dir = spool_dir
         self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
         self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
+        self._file_bytes = 0
         self._ancestry: dict[tuple[str, str], bool] = {}
         self._trees: OrderedDict[str, str] = OrderedDict()  # commit → root tree id
+        self._info: tuple[float, dict[str, Any]] | None = None
+        self._reach: OrderedDict[str, tuple[float, bool]] = OrderedDict()
 
     @property
     def display_name(self) -> str:
@@ -363,13 +492,68 @@ class GitHubSource:
     async def is_public(self) -> bool:
         """Whether the repository is public (``GET /repos/O/R``); a repository the token
         cannot see is reported as not found."""
-        data = await self.client.get_json(self._base, what=self.display_name)
-        return isinstance(data, dict) and data.get("private") is False
+        data = await self._repo_info()
+        return data.get("private") is False
+
+    async def _repo_info(self) -> dict[str, Any]:
+        """``GET /repos/O/R`` (visibility, default branch), kept for ten minutes."""
+        now = time.monotonic()
+        if self._info is None or now - self._info[0] > 600:
+            data = await self.client.get_json(self._base, what=self.display_name, expect=dict)
+            self._info = (now, data)
+        return self._info[1]
+
+    async def _published(self, sha: str) -> bool:
+        """Whether ``sha`` is reachable from one of the repository's own branches or
+        tags: GitHub's API also answers for unreferenced commits and for commits that
+        exist only in forks of the repository's network, which Go's direct mode (it
+        fetches the repository's refs) never sees. The default branch is asked first,
+        then the other refs, at most :data:`MAX_REACH_CHECKS` comparisons; remembered."""
+        known = self._reach.get(sha)
+        if known is not None and (known[1] or time.monotonic() - known[0] < 60):
+            return known[1]
+        heads = await self._refs("heads")
+        tags = await self._refs("tags")
+        found = sha in heads.values() or sha in tags.values()
+        if not found:
+            default = str((await self._repo_info()).get("default_branch") or "")
+            ordered = [heads[default]] if default in heads else []
+            ordered += [h for name, h in sorted(heads.items()) if name != default]
+            # Newest-looking tags first: a commit is likelier on a recent release.
+            ordered += [t for _, t in sorted(tags.items(), reverse=True)]
+            seen: set[str] = set()
+            for tip in ordered:
+                if tip in seen:
+                    continue
+                seen.add(tip)
+                if len(seen) > MAX_REACH_CHECKS:
+                    break
+                if await self.is_ancestor(sha, tip):
+                    found = True
+                    break
+        self._reach[sha] = (time.monotonic(), found)
+        while len(self._reach) > 4096:
+            self._reach.popitem(last=False)
+        return found
+
+    async def _refs(self, kind: str) -> dict[str, str]:
+        """Branches or tags (``kind``: heads or tags) → the object each names."""
+        data = await self.client.get_json_revalidated(
+            f"{self._base}/git/matching-refs/{kind}/",
+            what=f"{kind} of {self.display_name}",
+            expect=list,
+        )
+        prefix = f"refs/{kind}/"
+        return {
+            r["ref"][len(prefix) :]: str((r.get("object") or {}).get("sha"))
+            for r in data
+            if isinstance(r, dict) and isinstance(r.get("ref"), str) and r["ref"].startswith(prefix)
+        }
 
     async def rate_limit(self) -> dict[str, Any] | None:
         """GitHub's rate-limit status for this client's token (counts and reset times;
         never the token)."""
-        data = await self.client.get_json("/rate_limit", what="rate limit")
+        data = await self.client.get_json("/rate_limit", what="rate limit", expect=dict)
         return data if isinstance(data, dict) else None
 
     async def list_tags(self, prefix: str) -> list[str]:
@@ -379,9 +563,9 @@ class GitHubSource:
 
     async def _matching_refs(self, prefix: str) -> list[dict[str, Any]]:
         path = f"{self._base}/git/matching-refs/tags/{quote(prefix, safe='/')}"
-        data = await self.client.get_json_revalidated(path, what=f"tags of {self.display_name}")
-        if not isinstance(data, list):
-            raise UpstreamError(f"unexpected answer listing tags of {self.display_name}")
+        data = await self.client.get_json_revalidated(
+            path, what=f"tags of {self.display_name}", expect=list
+        )
         return [
             r
             for r in data
@@ -422,7 +606,7 @@ class GitHubSource:
         if ref != "HEAD":
             params["sha"] = ref
         data = await self.client.get_json(
-            f"{self._base}/commits", params=params, what=f"{self.display_name}@{ref}"
+            f"{self._base}/commits", params=params, what=f"{self.display_name}@{ref}", expect=list
         )
         if not isinstance(data, list) or not data:
             raise NotFoundError(f"{self.display_name}@{ref}: no such revision")
@@ -431,6 +615,16 @@ class GitHubSource:
             commit = Commit(sha=c["sha"], time=_parse_time(c["commit"]["committer"]["date"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamError(f"unexpected commit data from {self.client.host}") from exc
+        # Asked for by hash: only a commit of the repository's own history counts.
+        if (
+            _HEX.match(ref)
+            and commit.sha.startswith(ref.lower())
+            and not await self._published(commit.sha)
+        ):
+            raise NotFoundError(
+                f"{self.display_name}@{ref}: unknown revision: commit {commit.sha[:12]} "
+                "is on none of the repository's branches or tags"
+            )
         tree = (c["commit"].get("tree") or {}).get("sha")
         if isinstance(tree, str):
             # Kept to check archives against (see archive()).
@@ -440,23 +634,62 @@ class GitHubSource:
         return commit
 
     async def read_file(self, commit: str, path: str, *, max_size: int) -> bytes | None:
-        """Raw blob via the contents API; cached by (commit, path)."""
+        """The blob at ``path`` via the contents API, checked against the blob id the
+        same answer names (a short or altered read is asked again, then a 502: it must
+        never become a ``.mod``); cached by (commit, path), bounded in bytes."""
         key = (commit, path)
         if key in self._files:
             self._files.move_to_end(key)
             return self._files[key]
-        try:
-            data: bytes | None = await self.client.get_raw(
-                f"{self._base}/contents/{quote(path, safe='/')}",
-                params={"ref": commit},
-                what=f"{self.display_name}/{path}@{commit[:12]}",
-                max_size=max_size,
+        what = f"{self.display_name}/{path}@{commit[:12]}"
+        data: bytes | None = None
+        attempts = self.client.retry.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                doc = await self.client.get_json(
+                    f"{self._base}/contents/{quote(path, safe='/')}",
+                    params={"ref": commit},
+                    what=what,
+                )
+            except NotFoundError:
+                break
+            if not isinstance(doc, dict) or doc.get("type") not in ("file", "symlink"):
+                break  # a directory (a list) or a submodule: no file there
+            try:
+                sha, size = str(doc["sha"]), int(doc["size"])
+            except (KeyError, TypeError, ValueError):
+                log.warning("%s: contents answer without sha or size (attempt %d)", what, attempt)
+                continue
+            if size > max_size:
+                raise GoneError(f"{what} is larger than {max_size} bytes")
+            content = doc.get("content")
+            if (
+                doc.get("encoding") == "base64"
+                and isinstance(content, str)
+                and (content or not size)
+            ):
+                try:
+                    raw = base64.b64decode(content)
+                except (binascii.Error, ValueError):
+                    raw = b""
+            else:
+                # Files over 1 MB come without content: their blob, checked the same way.
+                raw = await self._blob(sha, what)
+            if git_blob_id(raw) == sha:
+                data = raw
+                break
+            log.warning("%s: bytes do not match blob %s (attempt %d)", what, sha[:12], attempt)
+        else:
+            raise UpstreamError(
+                f"{what}: {self.client.host} sent bytes that are not the file's (their git "
+                f"blob id differs from the one it names) {attempts} times; gosub does not "
+                "serve them. Try again later"
             )
-        except NotFoundError:
-            data = None
         self._files[key] = data
-        while len(self._files) > 4096:
-            self._files.popitem(last=False)
+        self._file_bytes += len(data or b"")
+        while len(self._files) > 4096 or self._file_bytes > _MAX_FILE_CACHE:
+            _, old = self._files.popitem(last=False)
+            self._file_bytes -= len(old or b"")
         return data
 
     async def is_ancestor(self, ancestor: str, commit: str) -> bool:
@@ -467,6 +700,7 @@ class GitHubSource:
                 f"{self._base}/compare/{quote(ancestor, safe='/')}...{quote(commit, safe='')}",
                 params={"per_page": "1"},
                 what=f"ancestry of {commit[:12]} in {self.display_name}",
+                expect=dict,
             )
             self._ancestry[key] = data.get("status") in ("identical", "ahead")
         return self._ancestry[key]
@@ -491,6 +725,7 @@ class GitHubSource:
                 # The tarball is the commit's tree byte for byte: no file left out or
                 # altered, every .gitattributes present.
                 attrs = gitattributes.Attributes.from_files(ex.attributes)
+                arch.blobs = dict(ex.blob_shas)
             else:
                 attrs = await self._patch_archive(arch, ex, commit, subdir, extras)
             for extra in extras:
@@ -570,7 +805,7 @@ class GitHubSource:
         directory's own (one request per level). Paths are repository-relative."""
         what = f"file list of {self.display_name}@{commit[:12]}"
         path = f"{self._base}/git/trees/{quote(commit, safe='')}"
-        tree = await self.client.get_json(path, params={"recursive": "1"}, what=what)
+        tree = await self.client.get_json(path, params={"recursive": "1"}, what=what, expect=dict)
         if not tree.get("truncated"):
             return list(tree.get("tree", []))
         if not subdir:
@@ -583,6 +818,7 @@ class GitHubSource:
             f"{self._base}/git/trees/{quote(f'{commit}:{subdir}', safe='/:')}",
             params={"recursive": "1"},
             what=what,
+            expect=dict,
         )
         if sub.get("truncated"):
             raise UpstreamError(
@@ -597,6 +833,7 @@ class GitHubSource:
             level = await self.client.get_json(
                 f"{self._base}/git/trees/{quote(f'{commit}:{d}' if d else commit, safe='/:')}",
                 what=what,
+                expect=dict,
             )
             for e in level.get("tree", []):
                 if e.get("path") == ".gitattributes":
@@ -604,11 +841,22 @@ class GitHubSource:
         return entries
 
     async def _blob(self, sha: str, what: str) -> bytes:
-        return await self.client.get_raw(
-            f"{self._base}/git/blobs/{sha}",
-            params={},
-            what=what,
-            max_size=self.max_archive_bytes,
+        """The raw blob ``sha``, checked: its git blob id must be ``sha`` (asked again on
+        a mismatch, then a 502 naming the file: wrong bytes are never used)."""
+        attempts = self.client.retry.attempts
+        for attempt in range(1, attempts + 1):
+            data = await self.client.get_raw(
+                f"{self._base}/git/blobs/{sha}",
+                params={},
+                what=what,
+                max_size=self.max_archive_bytes,
+            )
+            if git_blob_id(data) == sha:
+                return data
+            log.warning("%s: blob %s came back altered (attempt %d)", what, sha[:12], attempt)
+        raise UpstreamError(
+            f"{what}: {self.client.host} sent bytes that are not blob {sha[:12]} {attempts} "
+            "times; gosub does not serve them. Try again later"
         )
 
     async def _patch_archive(
@@ -645,6 +893,8 @@ class GitHubSource:
                 continue  # trees and submodules (gitlinks) are not files in the zip
             rel = full[len(prefix) :]
             sha = str(entry["sha"])
+            if ex.blob_shas.get(rel) == sha:
+                arch.blobs[rel] = sha
             if not (
                 attrs.altered_by_github_archive(full)
                 or rel not in by_path
@@ -664,6 +914,10 @@ class GitHubSource:
                     )
                 except gitattributes.UnsupportedAttributeError as exc:
                     raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
+                if data == raw:
+                    arch.blobs[rel] = sha
+                else:
+                    arch.blobs.pop(rel, None)
                 patched += 1
                 local = blob_dir / f"{patched:08d}"
                 await anyio.Path(local).write_bytes(data)

@@ -12,6 +12,7 @@ with a Content-Length that matches, so only a content check can tell) and
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -32,6 +33,9 @@ from tests.support.git import neutral_git_env
 from tests.support.httpserver import serve_on_loopback, url_of
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
+# The temporary token the archive redirect carries for authenticated requests; it must
+# never reach a log or a response.
+ARCHIVE_TOKEN = "GHSAT0AAAAATEMPORARYARCHIVETOKEN"
 
 
 @dataclass
@@ -188,15 +192,24 @@ class GitHubStandin:
             "parents": [{"sha": p} for p in parents.split()],
         }
 
+    def _default_branch(self, repo: Path) -> str:
+        try:
+            return str(self._git(repo, "symbolic-ref", "--short", "HEAD").strip())
+        except _NotFound:  # a detached HEAD
+            return "main"
+
     def _tag_refs(self, repo: Path, prefix: str) -> list[dict[str, Any]]:
+        return self._refs(repo, "tags", prefix)
+
+    def _refs(self, repo: Path, kind: str, prefix: str) -> list[dict[str, Any]]:
         out = self._git(
-            repo, "for-each-ref", "--format=%(refname) %(objectname) %(objecttype)", "refs/tags/"
+            repo, "for-each-ref", "--format=%(refname) %(objectname) %(objecttype)", f"refs/{kind}/"
         )
         refs = []
         for line in out.splitlines():
-            ref, sha, kind = line.rsplit(" ", 2)
-            if ref.startswith("refs/tags/" + prefix):
-                refs.append({"ref": ref, "object": {"sha": sha, "type": kind}})
+            ref, sha, obj = line.rsplit(" ", 2)
+            if ref.startswith(f"refs/{kind}/" + prefix):
+                refs.append({"ref": ref, "object": {"sha": sha, "type": obj}})
         return sorted(refs, key=lambda r: r["ref"])
 
     def _peeled_tags(self, repo: Path) -> list[dict[str, Any]]:
@@ -318,13 +331,16 @@ class GitHubStandin:
                 "full_name": f"{owner}/{name}",
                 "private": is_private,
                 "visibility": "private" if is_private else "public",
-                "default_branch": "main",
+                "default_branch": self._default_branch(repo),
             }
             return ("repo", *self._json(data))
         raw = "raw" in accept
         if rest.startswith("/git/matching-refs/tags/") or rest == "/git/matching-refs/tags":
             prefix = rest[len("/git/matching-refs/tags/") :]
             return ("matching-refs", *self._json(self._tag_refs(repo, prefix)))
+        if rest.startswith("/git/matching-refs/heads"):
+            prefix = rest[len("/git/matching-refs/heads/") :]
+            return ("matching-refs-heads", *self._json(self._refs(repo, "heads", prefix)))
         if rest == "/tags":
             tags = self._peeled_tags(repo)
             per = min(int(q.get("per_page", "30")), 100)
@@ -346,10 +362,26 @@ class GitHubStandin:
             file = rest[len("/contents/") :]
             sha = self._rev(repo, q.get("ref") or "HEAD")
             kind = self._git(repo, "cat-file", "-t", f"{sha}:{file}").strip()
-            if kind != "blob" or not raw:
+            if kind == "tree" and not raw:
+                return ("contents", *self._json([], etag=False))  # a directory listing
+            if kind != "blob":
                 raise _NotFound(file)
             data = self._git(repo, "cat-file", "blob", f"{sha}:{file}", text=False)
-            return "contents", 200, {"Content-Type": "application/octet-stream"}, data
+            if raw:
+                return "contents", 200, {"Content-Type": "application/octet-stream"}, data
+            blob = self._git(repo, "rev-parse", f"{sha}:{file}").strip()
+            big = len(data) > 1 << 20  # GitHub leaves out the content of files over 1 MB
+            b64 = base64.encodebytes(data).decode() if not big else ""
+            doc = {
+                "type": "file",
+                "name": file.rsplit("/", 1)[-1],
+                "path": file,
+                "sha": blob,
+                "size": len(data),
+                "encoding": "none" if big else "base64",
+                "content": b64,
+            }
+            return ("contents", *self._json(doc))
         if rest.startswith("/compare/"):
             base, _, head = rest[len("/compare/") :].partition("...")
             b, hd = self._rev(repo, base), self._rev(repo, head)
@@ -378,6 +410,9 @@ class GitHubStandin:
         if rest.startswith("/tarball/"):
             sha = self._rev(repo, rest[len("/tarball/") :])
             loc = f"{self.codeload_url}/_codeload/{owner}/{name}/legacy.tar.gz/{sha}"
+            if "authorization" in h.headers:
+                # As GitHub does for private repositories: a short-lived token in the URL.
+                loc += "?token=" + ARCHIVE_TOKEN
             return "tarball", 302, {"Location": loc}, b""
         if rest.startswith("/git/trees/"):
             treeish = rest[len("/git/trees/") :]
@@ -405,8 +440,6 @@ class GitHubStandin:
             data = self._git(repo, "cat-file", "blob", sha, text=False)
             if raw:
                 return "blobs", 200, {"Content-Type": "application/octet-stream"}, data
-            import base64
-
             return (
                 "blobs",
                 *self._json(
