@@ -15,23 +15,35 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import posixpath
+import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 
+from gosub import deadline
 from gosub.config import GoproxyConfig
-from gosub.errors import BadRequestError, GoneError, GosubError, NotFoundError, UpstreamError
+from gosub.errors import (
+    BadRequestError,
+    GoneError,
+    GosubError,
+    NotFoundError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from gosub.golang import gomod, modzip, pseudo, semver
 from gosub.golang import module as gomodule
-from gosub.sources.base import ArchiveFile, Commit, Source
+from gosub.sources.base import Archive, ArchiveFile, Commit, Source, git_blob_id
 from gosub.store import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
 
 T = TypeVar("T")
+log = logging.getLogger("gosub.modrepo")
 
 # cmd/go/internal/modfetch/codehost/codehost.go
 MAX_GO_MOD = 16 << 20
@@ -166,7 +178,7 @@ class ModuleRepo:
         """``fresh()``, kept as the last good ``name``; or, when the code host fails,
         the last good one and the failure's message."""
         try:
-            value = await fresh()
+            value = await self._within_budget(fresh, name)
         except UpstreamError as exc:
             last = await self._last_good(name)
             if last is None:
@@ -177,6 +189,24 @@ class ModuleRepo:
                 raise exc from None
         await self._keep_good(name, encode(value))
         return value, None
+
+    @staticmethod
+    async def _within_budget(fresh: Callable[[], Awaitable[T]], name: str) -> T:
+        """``fresh()``, given up on (as an upstream timeout) with a fifth of the
+        request's remaining time left, so a hanging host still leaves time to answer
+        from the last good copy."""
+        left = deadline.remaining()
+        if left is None:
+            return await fresh()
+        budget = max(0.0, left * 0.8)
+        try:
+            with anyio.fail_after(budget), deadline.deadline(budget):
+                return await fresh()
+        except TimeoutError:
+            raise UpstreamTimeoutError(
+                f"gosub gave up after {deadline.limit() or budget:g} s waiting for the code "
+                f"host ({name}), and has no earlier answer to give; try again"
+            ) from None
 
     async def _last_good(self, name: str) -> bytes | None:
         """The last good ``list`` or ``@latest`` answer: from memory, else the store."""
@@ -269,15 +299,48 @@ class ModuleRepo:
         if self.store is not None and name:
             await self.store.put(self._store_key(name), data)
 
+    async def _record(self, name: str, sha256: str, size: int) -> None:
+        """Remember what a stored ``name`` must read back as (``NAME.sha256``: digest
+        and size), written after the data: a static GOPROXY ignores it."""
+        await self._store_write(name + ".sha256", f"{sha256} {size}\n".encode())
+
+    async def _recorded(self, name: str) -> tuple[str, int] | None:
+        data = await self._store_read(name + ".sha256")
+        try:
+            digest, size = (data or b"").decode().split()
+            return digest, int(size)
+        except ValueError:
+            return None
+
+    async def _intact(self, name: str, sha256: str, size: int) -> bool:
+        """Whether a stored entry reads back as recorded (no record: an entry written
+        before records were; its structure was checked by the caller)."""
+        want = await self._recorded(name)
+        if want is None or want == (sha256, size):
+            return True
+        log.warning(
+            "store entry %s of %s is corrupt (sha256 %s, %d bytes; recorded %s, %d): rebuilding it",
+            name,
+            self.path,
+            sha256[:16],
+            size,
+            want[0][:16],
+            want[1],
+        )
+        return False
+
     async def _stat_immutable(self, version: str) -> RevInfo:
         """A canonical version's info: from the store if there, else resolved and stored."""
         name = gomodule.escape_version(version) + ".info"
         data = await self._store_read(name)
         if data is not None:
             try:
-                return RevInfo.from_json(data)
+                stored = RevInfo.from_json(data)
+                if stored.version == version:
+                    return stored
             except ValueError:
                 pass  # unreadable: resolve again and overwrite it
+            log.warning("store entry %s of %s is unreadable: resolving it again", name, self.path)
         info = await self._stat_uncached(version)
         if info.version == version:
             await self._store_write(name, info.to_json(self.repo_url, self.code_dir))
@@ -319,6 +382,11 @@ class ModuleRepo:
         """``@latest``: the highest release, else the highest pre-release, else the
         default branch head as Go's direct mode converts it."""
         versions = await self._versions()
+        if versions:
+            # As the go command does with the list: retracted versions are not chosen;
+            # when every one is, the default branch head is (coderepo.go Latest).
+            retracted = await self._retracted_versions()
+            versions = [v for v in versions if not retracted(v)]
         releases = [v for v in versions if not semver.prerelease(v)]
         pick = releases or versions
         if pick:
@@ -624,12 +692,16 @@ class ModuleRepo:
         if version and _canonical_version(version) == version:
             name = gomodule.escape_version(version) + ".mod"
             stored = await self._store_read(name)
-            if stored is not None:
+            if stored is not None and await self._intact(
+                name, hashlib.sha256(stored).hexdigest(), len(stored)
+            ):
                 return stored
         info = await self._canonical_info(version)
         found = await self._find_dir(info.commit, version)
         data = found.gomod if found.gomod is not None else gomod.legacy_go_mod(self.path)
-        await self._store_write(name, data)
+        if name:
+            await self._store_write(name, data)
+            await self._record(name, hashlib.sha256(data).hexdigest(), len(data))
         return data
 
     async def _canonical_info(self, version: str) -> RevInfo:
@@ -642,6 +714,28 @@ class ModuleRepo:
 
     # -- Zip ------------------------------------------------------------------------
 
+    def _check_go_mod(self, arch: Archive, found: _Found, version: str) -> None:
+        """The zip's go.mod must be the ``.mod`` (both are the same blob of the same
+        commit): a host that disagrees with itself is an upstream failure, never served."""
+        in_zip = any(f.path == "go.mod" and f.kind == "file" for f in arch.files)
+        where = f"{self.path}@{version}: {self._location(posixpath.join(found.dir, 'go.mod'))}"
+        if found.gomod is None and not in_zip:
+            return
+        if found.gomod is None or not in_zip:
+            raise UpstreamError(
+                f"{where}: {self.source.display_name} says the file "
+                f"{'exists' if in_zip else 'is missing'} in the archive but "
+                f"{'is missing' if in_zip else 'exists'} when read alone; not serving it. "
+                "Try again later"
+            )
+        blob = arch.blobs.get("go.mod")
+        if blob is not None and git_blob_id(found.gomod) != blob:
+            raise UpstreamError(
+                f"{where}: the archive's go.mod is not the go.mod read alone (blob "
+                f"{blob[:12]} against {git_blob_id(found.gomod)[:12]}); not serving it. "
+                "Try again later"
+            )
+
     async def zip(self, version: str) -> StoredZip:
         """The module zip for ``version`` (coderepo.go Zip + x/mod/zip Create), built
         once and kept in the zip store."""
@@ -653,7 +747,11 @@ class ModuleRepo:
             skey = self._store_key(gomodule.escape_version(version) + ".zip")
             path = await anyio.to_thread.run_sync(self.store.local_path, skey)
             if path is not None:
-                return await self.cache.once(("disk-zip", str(path)), lambda: _stored(path))
+                found = await self.cache.once(
+                    ("disk-zip", str(path)), lambda: self._stored_checked(path, version)
+                )
+                if found is not None:
+                    return found
             return await self.cache.once(
                 key, lambda: self._fetch_or_build_zip(key, skey, version), remember=False
             )
@@ -687,14 +785,26 @@ class ModuleRepo:
         temp = self.zips.new_temp()
         try:
             found = await self.store.get_file(skey, temp)
-            if not found:
+            checked = await self._stored_checked(temp, version) if found else None
+            if checked is None:
                 temp.unlink(missing_ok=True)
                 return await self._build_zip(key, version)
-            digest = (await _stored(temp)).sha256
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        return self.zips.add(key, temp, digest)
+        return self.zips.add(key, temp, checked.sha256)
+
+    async def _stored_checked(self, path: Path, version: str) -> StoredZip | None:
+        """A zip read from the store, or ``None`` (a miss, to rebuild) when it does not
+        read back as recorded or, unrecorded, is not a zip of this module version."""
+        stored = await _stored(path, self.path, version)
+        if stored is None:
+            log.warning("store zip of %s@%s is unreadable: rebuilding it", self.path, version)
+            return None
+        name = gomodule.escape_version(version) + ".zip"
+        if not await self._intact(name, stored.sha256, stored.size):
+            return None
+        return stored
 
     async def _build_zip(self, key: tuple[Any, ...], version: str) -> StoredZip:
         stored = self.zips.get(key)
@@ -705,6 +815,7 @@ class ModuleRepo:
         subdir = found.dir
         extras = ["LICENSE"] if subdir else []
         async with self.source.archive(info.commit, subdir, extras=extras) as arch:
+            self._check_go_mod(arch, found, version)
             files: list[modzip.File] = []
             have_license = False
             for f in arch.files:
@@ -734,23 +845,31 @@ class ModuleRepo:
                 raise
         stored = self.zips.add(key, temp, digest)
         if self.store is not None and _canonical_version(version) == version:
-            await self.store.put_file(
-                self._store_key(gomodule.escape_version(version) + ".zip"), stored.path
-            )
+            name = gomodule.escape_version(version) + ".zip"
+            await self.store.put_file(self._store_key(name), stored.path)
+            await self._record(name, stored.sha256, stored.size)
         return stored
 
 
-async def _stored(path: Path) -> StoredZip:
-    """A zip from the disk tier, with its SHA-256 (the ETag), computed once."""
+async def _stored(path: Path, module: str, version: str) -> StoredZip | None:
+    """A zip from the persistent tier with its SHA-256 (the ETag), or ``None`` when it is
+    not a readable zip whose every entry is under ``module@version/``."""
+    prefix = f"{module}@{version}/"
 
-    def digest() -> StoredZip:
+    def check() -> StoredZip | None:
         h = hashlib.sha256()
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-        return StoredZip(path, path.stat().st_size, h.hexdigest())
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+            with zipfile.ZipFile(path) as zf:
+                if not all(n.startswith(prefix) for n in zf.namelist()):
+                    return None
+            return StoredZip(path, path.stat().st_size, h.hexdigest())
+        except (OSError, zipfile.BadZipFile, ValueError):
+            return None
 
-    return await anyio.to_thread.run_sync(digest)
+    return await anyio.to_thread.run_sync(check)
 
 
 def _write_zip(dest: Path, path: str, version: str, files: list[modzip.File]) -> str:

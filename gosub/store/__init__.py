@@ -4,11 +4,13 @@ use it (boto3)."""
 
 from gosub.store.base import Store, namespace, store_key
 from gosub.store.disk import DiskStore
+from gosub.store.guarded import GuardedStore
 from gosub.store.memory import ProcessCache, weight
 from gosub.store.spool import StoredZip, ZipStore
 
 __all__ = [
     "DiskStore",
+    "GuardedStore",
     "ProcessCache",
     "Store",
     "StoredZip",

@@ -15,6 +15,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
+from gosub import deadline
+from gosub.errors import UpstreamError
+
 T = TypeVar("T")
 
 
@@ -42,7 +45,7 @@ class ProcessCache:
         self.max_bytes = max_bytes
         self._done: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
-        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+        self._running: dict[Hashable, asyncio.Task[Any]] = {}
 
     @property
     def size(self) -> int:
@@ -77,28 +80,37 @@ class ProcessCache:
     ) -> T:
         """The result of ``factory()`` for ``key``: from memory if known, shared with a
         concurrent caller if one is computing it, else computed now. With
-        ``remember=False`` only concurrent callers share the result."""
+        ``remember=False`` only concurrent callers share the result.
+
+        The computation runs as a task of its own, outside any caller's deadline: a
+        caller that gives up (its time limit, a dropped connection) stops waiting, while
+        the work goes on for the others and lands in the cache."""
         hit = self._done.get(key)
         if hit is not None:
             self._done.move_to_end(key)
             return hit[0]  # type: ignore[no-any-return]
-        running = self._running.get(key)
-        if running is not None:
-            result: T = await asyncio.shield(running)
-            return result
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._running[key] = fut
+        task = self._running.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._run(key, factory, remember), context=deadline.detached()
+            )
+            self._running[key] = task
+            # Retrieved here so a failure nobody waits for any more is not logged as lost.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this caller is being cancelled: the work goes on without it
+            # The shared work itself was cancelled (a shutdown), not this caller.
+            raise UpstreamError("gosub stopped building this answer; try again") from None
+
+    async def _run(self, key: Hashable, factory: Callable[[], Awaitable[T]], remember: bool) -> T:
         try:
             result = await factory()
-        except BaseException as exc:
-            fut.set_exception(exc)
-            # Nobody may be waiting; don't let asyncio warn about an unretrieved error.
-            fut.exception()
-            raise
-        else:
-            fut.set_result(result)
             if remember:
                 self.put(key, result)
             return result
         finally:
-            del self._running[key]
+            self._running.pop(key, None)
