@@ -188,6 +188,24 @@ def _retract(repo: GitRepo) -> None:
     repo.checkout("main")
 
 
+def _allretracted(repo: GitRepo) -> None:
+    """acme/allretracted: every release retracted by the highest one's go.mod, so
+    ``@latest`` is the default branch head (a pseudo-version), as in Go's direct mode."""
+    d = "m/"
+    repo.write(d + "go.mod", "module example.test/allretracted\n\ngo 1.21\n")
+    repo.write(d + "m.go", "package m\n\nconst V = 0\n")
+    repo.commit("v1.0.0", date="2024-09-01T00:00:00Z")
+    repo.tag("m/v1.0.0")
+    repo.write(
+        d + "go.mod",
+        "module example.test/allretracted\n\ngo 1.21\n\nretract [v1.0.0, v1.1.0] // all bad\n",
+    )
+    repo.commit("v1.1.0 retracts itself and v1.0.0", date="2024-09-02T00:00:00Z")
+    repo.tag("m/v1.1.0")
+    repo.write(d + "m.go", "package m\n\nconst V = 2\n")
+    repo.commit("a fix, untagged", date="2024-09-03T00:00:00Z")
+
+
 def _rootmod(repo: GitRepo) -> None:
     """acme/rootmod: a root module without go.mod, with v2+ tags (+incompatible)."""
     repo.write("LICENSE", ROOT_LICENSE)
@@ -293,6 +311,7 @@ BUILDERS: dict[str, Callable[[GitRepo], None]] = {
     "acme/empty": _empty,
     "acme/hidden": _hidden,
     "acme/retract": _retract,
+    "acme/allretracted": _allretracted,
 }
 
 SCENARIOS: dict[str, Scenario] = {
@@ -341,6 +360,17 @@ SCENARIOS: dict[str, Scenario] = {
             direct_prefix="example.test/retract",
             direct_subdir="r",
             versions=("v1.0.0", "v1.1.0", "v1.1.1"),
+        ),
+        Scenario(
+            "allretracted",
+            "example.test/allretracted",
+            "acme",
+            "allretracted",
+            "m",
+            "m/v",
+            direct_prefix="example.test/allretracted",
+            direct_subdir="m",
+            versions=("v1.0.0", "v1.1.0"),
         ),
         Scenario(
             "rootmod",

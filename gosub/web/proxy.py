@@ -19,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gosub import deadline
 from gosub.config import GoproxyConfig
 from gosub.errors import BadRequestError, GosubError, NotFoundError, UpstreamTimeoutError
 from gosub.golang import module as gomodule
 from gosub.golang import pseudo, semver
+from gosub.golang.module import InvalidPathError, InvalidVersionError
 from gosub.modrepo import ModuleRepo
 from gosub.sources import RetryPolicy
 from gosub.web.responses import (
@@ -187,7 +189,8 @@ class GoproxyApp:
         if request.method not in ("GET", "HEAD"):
             return method_not_allowed()
         try:
-            with anyio.fail_after(self.request_timeout):
+            # The deadline lets the code-host client fit its attempts into what is left.
+            with anyio.fail_after(self.request_timeout), deadline.deadline(self.request_timeout):
                 return await self._serve(request, path, file)
         except TimeoutError:
             log.warning(
@@ -202,6 +205,10 @@ class GoproxyApp:
         except GosubError as exc:
             log.info("%s %s: %d %s", request.method, request.url.path, exc.status, exc.message)
             return error_response(exc)
+        except (InvalidVersionError, InvalidPathError) as exc:
+            # Go's rules refused something in the request: a refusal, as Go gives it.
+            log.info("%s %s: refused: %s", request.method, request.url.path, exc)
+            return error_response(NotFoundError(f"{path}: {exc}"))
         except Exception:
             log.exception("internal error serving %s", request.url.path)
             return internal_error()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gosub.sources import RetryPolicy, Sources
-from gosub.store import DiskStore, ProcessCache, Store, ZipStore
+from gosub.store import DiskStore, GuardedStore, ProcessCache, Store, ZipStore
 
 
 @dataclass
@@ -48,5 +48,7 @@ def make_shared(
     sources = Sources.from_env(env, api_url=api_url, timeout=timeout, retry=retry)
     if store is None and cache_dir:
         store = DiskStore(cache_dir)
+    if store is not None and not isinstance(store, GuardedStore):
+        store = GuardedStore(store)  # a failing store is a miss, never a failed request
     zips = ZipStore(zip_dir, max_bytes=max_zip_bytes)
     return Shared(sources, ProcessCache(), zips, store, inline_max_bytes, request_timeout)

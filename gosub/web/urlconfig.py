@@ -135,6 +135,10 @@ class GosubApp:
         # sha256(client token) → that client's own GitHub client and caches.
         self._client_caches: OrderedDict[str, Shared] = OrderedDict()
         self._closing: set[asyncio.Future[None]] = set()
+        # Requests in flight per client key: an evicted client's connections are closed
+        # only once none uses them.
+        self._in_use: dict[str, int] = {}
+        self._evicted: dict[str, Shared] = {}
         self._max_apps = max_apps
 
     def app_for(self, config: GoproxyConfig, client_key: str = "") -> GoproxyApp:
@@ -179,11 +183,18 @@ class GosubApp:
                 old_key, old = self._client_caches.popitem(last=False)
                 for app_key in [k for k in self._apps if k[1] == old_key]:
                     del self._apps[app_key]
-                task = asyncio.ensure_future(_close(old))
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                self._evicted[old_key] = old
+                self._close_if_idle(old_key)
         self._client_caches.move_to_end(key)
         return key
+
+    def _close_if_idle(self, key: str) -> None:
+        """Close an evicted client's connections once no request uses them."""
+        if self._in_use.get(key) or key not in self._evicted:
+            return
+        task = asyncio.ensure_future(_close(self._evicted.pop(key)))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -248,11 +259,22 @@ class GosubApp:
                 scope, receive, send, 403, f"forbidden: {config.owner} is not served here"
             )
             return
-        response = await self.app_for(config, client_key).handle(request, unquote(module_rest[1:]))
-        if isinstance(response, str):
-            await self._reject(scope, receive, send, 404, response)
-            return
-        await response(scope, receive, send)
+        app = self.app_for(config, client_key)
+        self._in_use[client_key] = self._in_use.get(client_key, 0) + 1
+        try:
+            response = await app.handle(request, unquote(module_rest[1:]))
+            if isinstance(response, str):
+                await self._reject(scope, receive, send, 404, response, private=bool(client_key))
+                return
+            if client_key:
+                _private(response)
+            response.headers["Vary"] = "Authorization"
+            await response(scope, receive, send)
+        finally:
+            self._in_use[client_key] -= 1
+            if not self._in_use[client_key]:
+                del self._in_use[client_key]
+                self._close_if_idle(client_key)
 
     async def _page(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The web page that builds gosub URLs (with a server-side version check)."""
@@ -308,14 +330,32 @@ class GosubApp:
         return None
 
     async def _reject(
-        self, scope: Scope, receive: Receive, send: Send, status: int, why: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        why: str,
+        *,
+        private: bool = False,
     ) -> None:
         if self.fallback is not None and status == 404:
             await self.fallback(scope, receive, send)
             return
-        await text_error(status, ("not found: " if status == 404 else "") + why)(
-            scope, receive, send
-        )
+        response = text_error(status, ("not found: " if status == 404 else "") + why)
+        if private:
+            _private(response)
+        response.headers["Vary"] = "Authorization"
+        await response(scope, receive, send)
+
+
+def _private(response: Response) -> None:
+    """An answer built with a client's own token: no shared cache (a CDN) may keep it for
+    anyone else."""
+    control = response.headers.get("cache-control", "")
+    if "no-store" not in control:
+        kept = [d.strip() for d in control.split(",") if d.strip() and d.strip() != "public"]
+        response.headers["Cache-Control"] = ", ".join(["private", *kept])
 
 
 async def _close(shared: Shared) -> None:
