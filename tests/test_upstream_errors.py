@@ -345,3 +345,35 @@ async def test_tag_pages_are_revalidated_with_etags() -> None:
     await client.aclose()
     assert first == again == {"v1.0.0": "c" * 40, "v1.1.0": "d" * 40}
     assert route.call_count == 4 and seen == [None, None, '"p1"', '"p2"']
+
+
+async def test_a_host_whose_archive_and_file_disagree_on_go_mod_is_not_served(
+    app: GoproxyApp,
+) -> None:
+    """The zip's go.mod and the .mod are one blob of one commit; a host that answers two
+    different ones (a real server cannot easily be made to) gets a 502, never a zip."""
+    other = GO_MOD + b"\ngo 1.22\n"
+    files = {"go.mod": other, "a.go": b"package lib\n"}
+    with respx.mock as mock:
+        _mock_version(mock, files)  # the contents API answers GO_MOD, consistently
+        mock.get(f"{REPO}/tarball/{SHA}").respond(200, content=_tarball(files))
+        async with _client(app) as c:
+            z = await c.get(BASE + "v1.0.0.zip")
+            mod = await c.get(BASE + "v1.0.0.mod")
+    assert z.status_code == 502 and "not the go.mod read alone" in z.text, z.text
+    assert mod.status_code == 200 and mod.content == GO_MOD
+
+
+async def test_an_error_of_gos_rules_is_a_refusal_not_a_500(
+    app: GoproxyApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gosub.golang.module import InvalidVersionError
+    from gosub.modrepo import ModuleRepo
+
+    async def refuse(self: ModuleRepo, query: str) -> None:
+        raise InvalidVersionError(query, "base version before v0.0.0", pseudo=True)
+
+    monkeypatch.setattr(ModuleRepo, "stat", refuse)
+    async with _client(app) as c:
+        r = await c.get(BASE + "v0.0.0-0.20170915032832-1732873102df.info")
+    assert r.status_code == 404 and "base version before v0.0.0" in r.text
