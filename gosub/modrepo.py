@@ -12,6 +12,7 @@ never chosen for a query or as a pseudo-version base, as in coderepo.go convert.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -233,6 +234,11 @@ class ModuleRepo:
         return self._store_key(name)
 
     async def _versions(self) -> list[str]:
+        listed = await self._listed()
+        await self.check_served(listed)
+        return listed
+
+    async def _listed(self) -> list[str]:
         tags = await self.source.list_tags(self.config.tag_prefix)
         listed: list[str] = []
         incompatible: list[str] = []
@@ -440,7 +446,7 @@ class ModuleRepo:
             return retracted[0](v)
 
         async def check_canonical(v: str, ref: str | None) -> RevInfo:
-            await self._find_dir(info.sha, v)
+            self._check_declared(await self._find_dir(info.sha, v), v)
             if v == stat_vers.removesuffix("+incompatible"):
                 v = stat_vers
             base = v.removesuffix("+incompatible")
@@ -612,6 +618,38 @@ class ModuleRepo:
         )
 
     # -- findDir, GoMod ---------------------------------------------------------------
+
+    def _check_declared(self, found: _Found, version: str) -> None:
+        """Without a module pin, a path is served only where the repository's go.mod
+        declares it: a GOPROXY list must fall through for every other module, not answer
+        with this repository's versions (which go then rejects: "module declares its
+        path as")."""
+        if self.config.module is not None or found.gomod is None:
+            return
+        declared = gomod.module_path(found.gomod)
+        if declared and declared != self.path:
+            where = self.config.repo_path + (f" (directory {found.dir})" if found.dir else "")
+            raise NotFoundError(
+                f"{self.path}@{version}: {where} declares module {declared}, not {self.path}; "
+                "this gosub URL serves only that module (m= pins one)"
+            )
+
+    async def check_served(self, versions: list[str]) -> None:
+        """Refuse (404) a module path that the repository does not declare: checked at
+        the newest version, else at the default branch head (both remembered)."""
+        if self.config.module is not None:
+            return
+        if versions:
+            # A broken newest version is refused on its own, not the whole list.
+            with contextlib.suppress(GoneError):
+                await self.stat(versions[-1])
+            return
+        commit = await self.source.resolve("HEAD")
+        try:
+            found = await self._find_dir(commit.sha, "HEAD")
+        except GoneError:
+            return  # no module at the head: nothing to list, so nothing to refuse
+        self._check_declared(found, "HEAD")
 
     async def _find_dir(self, commit: str, version: str) -> _Found:
         """coderepo.go findDir: where the module lives at ``commit`` and its go.mod."""
