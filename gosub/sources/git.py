@@ -191,9 +191,11 @@ class GitRunner:
             except TimeoutError:
                 _kill(proc)
                 await proc.wait()
-                log.warning("git %s timed out after %g s (%s)", args[0], limit, what)
+                command = _subcommand(args)
+                log.warning("git %s timed out after %g s (%s)", command, limit, what)
                 raise UpstreamTimeoutError(
-                    f"{what}: git did not finish in {limit:g} s (the remote is slow or unreachable)"
+                    f"{what}: git {command} did not finish in {limit:g} s (the remote is "
+                    "slow or unreachable)"
                 ) from None
             except BaseException:
                 _kill(proc)
@@ -216,6 +218,17 @@ class GitRunner:
                     raise GoneError(f"{what}: the archive is larger than {max_bytes} bytes")
                 await fh.write(chunk)
         return b""
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git command's name in ``args`` (past ``-c NAME=VALUE`` and options)."""
+    it = iter(args)
+    for a in it:
+        if a == "-c":
+            next(it, None)
+        elif not a.startswith("-"):
+            return a
+    return "command"
 
 
 async def _read_all(stream: asyncio.StreamReader | None, keep: int | None) -> bytes:
