@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import anyio.to_thread
@@ -40,6 +40,8 @@ class Sources:
     ``git_dir`` (default: a temporary directory, removed by :meth:`aclose`), each git
     command bounded by ``git_timeout`` seconds and at most ``git_processes`` at once;
     ``git_env`` is git's environment (default ``os.environ``: git's own credentials).
+    ``git_hosts``, when given, are the only hosts git remotes may be on (``"file"``
+    allows local paths and ``file://``); any other is refused with a ConfigError.
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class Sources:
         git_processes: int = 8,
         git_env: Mapping[str, str] | None = None,
         git: GitRunner | None = None,
+        git_hosts: Collection[str] | None = None,
     ) -> None:
         self._token = token or None
         self.api_url = api_url.rstrip("/") if api_url else None
@@ -65,6 +68,7 @@ class Sources:
         self.git = git or GitRunner(env=git_env, timeout=git_timeout, max_processes=git_processes)
         self._mirrors: dict[Path, GitMirror] = {}
         self._git_owner: Sources | None = None
+        self.git_hosts = None if git_hosts is None else frozenset(h.lower() for h in git_hosts)
 
     @classmethod
     def from_env(
@@ -77,6 +81,7 @@ class Sources:
         git_dir: str | None = None,
         git_timeout: float = 120.0,
         git_env: Mapping[str, str] | None = None,
+        git_hosts: Collection[str] | None = None,
     ) -> Sources:
         """Sources configured from ``env`` (default ``os.environ``; ``{}`` ignores it):
         ``GITHUB_TOKEN`` and ``GITHUB_API_URL``; an explicit ``api_url`` wins. The git
@@ -91,6 +96,7 @@ class Sources:
             git_dir=git_dir,
             git_timeout=git_timeout,
             git_env=git_env,
+            git_hosts=git_hosts,
         )
 
     @property
@@ -108,6 +114,7 @@ class Sources:
             retry=self.retry,
             git_dir=self.git_dir,
             git=self.git,
+            git_hosts=self.git_hosts,
         )
         other._git_owner = self  # git's credentials are git's own: the same mirrors
         return other
@@ -126,6 +133,7 @@ class Sources:
     def open(self, config: GoproxyConfig) -> Source:
         """The source of ``config``'s repository, by its forge."""
         if config.forge == "git":
+            self._check_git_host(config)
             return GitSource(self.mirror_for(config.remote, config.public_url))
         if config.forge == "gitlab":
             raise ConfigError("the gitlab source is not available yet")
@@ -135,6 +143,20 @@ class Sources:
             config.repo,
             url=f"https://{config.host}/{config.owner}/{config.repo}",
         )
+
+    def _check_git_host(self, config: GoproxyConfig) -> None:
+        allowed = self.git_hosts
+        if allowed is None:
+            return
+        host = config.host or "file"
+        if config.remote.startswith("file:") or not config.host:
+            host = "file"
+        if host not in allowed:
+            shown = ", ".join(sorted(allowed)) or "none"
+            raise ConfigError(
+                f"url {config.public_url!r}: git host {host!r} is not allowed here "
+                f"(git_hosts: {shown})"
+            )
 
     def mirror_for(self, remote: str, public_url: str) -> GitMirror:
         """The (reused) local mirror of a git remote."""
