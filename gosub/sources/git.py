@@ -271,6 +271,7 @@ class GitMirror:
         self.secrets = [userinfo] if userinfo else []
         self._fetch_lock = _PerLoop(asyncio.Lock)
         self._refs_lock = _PerLoop(asyncio.Lock)
+        self._setup_lock = _PerLoop(asyncio.Lock)
         self._ready = False
         self._refs: _Refs | None = None
         # Commits found reachable from an advertised ref: safe to hand to git.
@@ -283,7 +284,7 @@ class GitMirror:
     async def _setup(self) -> None:
         if self._ready:
             return
-        async with self._fetch_lock.get():
+        async with self._setup_lock.get():
             if self._ready:
                 return
             if not await anyio.Path(self.path / "HEAD").exists():
@@ -294,7 +295,7 @@ class GitMirror:
                 )
                 if current.out.decode("utf-8", "replace").strip() != self.remote:
                     await self._must(["config", "remote.origin.url", self.remote], self.path)
-            await self._ensure_attributes()
+            await self.ensure_attributes()
             self._ready = True
 
     async def _create(self) -> None:
@@ -302,7 +303,11 @@ class GitMirror:
         another process creating the same mirror at once loses nothing."""
         parent = anyio.Path(self.path.parent)
         await parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=self.path.name + ".tmp-", dir=self.path.parent))
+        tmp = Path(
+            await anyio.to_thread.run_sync(
+                lambda: tempfile.mkdtemp(prefix=self.path.name + ".tmp-", dir=self.path.parent)
+            )
+        )
         try:
             await self._must(["init", "--bare", "-q", "--", str(tmp)], None)
             await self._must(["config", "remote.origin.url", self.remote], tmp)
@@ -318,7 +323,7 @@ class GitMirror:
             if await anyio.Path(tmp).exists():
                 await anyio.to_thread.run_sync(_rmtree, tmp)
 
-    async def _ensure_attributes(self) -> None:
+    async def ensure_attributes(self) -> None:
         """cmd/go's ensureGitAttributes: ``info/attributes`` ends with its line."""
         p = anyio.Path(self.path / "info" / "attributes")
         await p.parent.mkdir(exist_ok=True)
@@ -354,8 +359,8 @@ class GitMirror:
                     peeled[ref[:-3]] = sha
                 elif ref == "HEAD" or ref.startswith(("refs/heads/", "refs/tags/")):
                     raw[ref] = sha
-            refs = _Refs(raw, {ref: peeled.get(ref, sha) for ref, sha in raw.items()}, 0.0)
-            self._refs = refs = _Refs(refs.raw, refs.peeled, time.monotonic())
+            resolved = {ref: peeled.get(ref, sha) for ref, sha in raw.items()}
+            self._refs = refs = _Refs(raw, resolved, time.monotonic())
             return refs
 
     # -- fetching ---------------------------------------------------------------------
@@ -657,12 +662,16 @@ class GitSource:
         blobs fetched in one batch by git), streamed to disk and read; ``extras`` are
         raw blobs."""
         sha = await self._known(commit)
-        root = Path(tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir))
+        root = Path(
+            await anyio.to_thread.run_sync(
+                lambda: tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir)
+            )
+        )
         arch = Archive(root=root)
         try:
             what = f"archive of {self.display_name}@{sha[:12]}"
             tar_path = root / "archive.tar"
-            await self.mirror._ensure_attributes()
+            await self.mirror.ensure_attributes()
             args = [
                 "-c",
                 "core.autocrlf=input",
