@@ -466,3 +466,32 @@ def test_mirror_is_a_partial_clone_with_gos_attributes(
     )
     settings = git(mirror, "config", "--get", "remote.origin.partialclonefilter")
     assert settings.strip() == "blob:none"
+
+
+def test_concurrent_requests_on_a_cold_mirror(
+    repos: dict[str, GitRepo], repos_root: Path, tmp_path: Path
+) -> None:
+    """Many clients at once on a mirror that does not exist yet: one creation, fetches
+    one at a time, every answer right."""
+    server_git = GitHttpServer(repos_root)
+    shared = make_shared({}, git_env=neutral_git_env(), git_dir=str(tmp_path))
+    s = SCENARIOS["many"]
+    server = _serve(goproxy("/", git_config(s, f"{server_git.url}/acme/many"), shared=shared))
+    base = f"http://127.0.0.1:{server.server.servers[0].sockets[0].getsockname()[1]}"
+    versions = [f"v1.{i}.{j}" for i in range(6) for j in (0, 7, 19)]
+
+    async def fetch_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            return await asyncio.gather(
+                *(client.get(f"{base}/{s.module}/@v/{v}.info") for v in versions),
+                *(client.get(f"{base}/{s.module}/@v/{v}.zip") for v in versions[::3]),
+            )
+
+    try:
+        answers = asyncio.run(fetch_all())
+    finally:
+        server.stop()
+        server_git.stop()
+    assert [r.status_code for r in answers] == [200] * len(answers)
+    assert [r.json()["Version"] for r in answers[: len(versions)]] == versions
+    assert len(list(tmp_path.glob("*.git"))) == 1 and not list(tmp_path.glob("*.tmp-*"))
