@@ -124,3 +124,16 @@ def test_bad_forge_urls(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as err:
         GoproxyConfig(**kwargs)  # type: ignore[arg-type]
     assert "SECRET" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["git@github.com:acme/private.git", "ssh://git@github.com/acme/x.git", "/etc", "file:///x"],
+)
+def test_the_web_form_never_builds_a_git_config(url: str) -> None:
+    """The shared server's form must not make it run git (with its own ssh keys or
+    local files) for whoever fills it in."""
+    from gosub.web.webpage import parse_form
+
+    config, error = parse_form({"url": url})
+    assert config is None and "github.com" in error
