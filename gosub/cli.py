@@ -23,7 +23,12 @@ from gosub.errors import ConfigError, GosubError
 
 
 def _add_config_flags(p: argparse.ArgumentParser, *, url_required: bool) -> None:
-    p.add_argument("--url", required=url_required, help="https://github.com/OWNER/REPO")
+    p.add_argument(
+        "--url",
+        required=url_required,
+        help="https://github.com/OWNER/REPO, https://gitlab.com/GROUP/PROJECT, or a git "
+        "remote (a local path, file://, ssh://, git@host:path, https://...git)",
+    )
     p.add_argument("--module", help="the module path (default: any)")
     p.add_argument("--directory", default="", help="the module's directory in the repository")
     p.add_argument("--prefix", default="v", help='tag prefix (default "v")')
@@ -31,6 +36,11 @@ def _add_config_flags(p: argparse.ArgumentParser, *, url_required: bool) -> None
         "--suffix",
         default="",
         help='tag suffix (default ""; write --suffix=-x when it starts with -)',
+    )
+    p.add_argument(
+        "--forge",
+        choices=["github", "gitlab", "git"],
+        help="how to read the repository (default: inferred from --url)",
     )
 
 
@@ -84,6 +94,7 @@ def _config(args: argparse.Namespace) -> GoproxyConfig:
         directory=args.directory,
         tag_prefix=args.prefix,
         tag_suffix=args.suffix,
+        forge=args.forge,
     )
 
 

@@ -12,12 +12,16 @@ Example ``gosub.toml``::
     owners = ["acme"]        # shared mode: only these owners' repositories
     allow_private = false    # shared mode: never serve private repositories
 
+    git_hosts = ["git.example.com"]  # the git source: only these hosts ("file": local)
+    git_timeout = 120        # the git source: seconds per git command
+
     [[module]]               # any number of fixed modules (goproxy mode)
     module = "example.com/lib"
     url = "https://github.com/acme/lib"
     directory = "go"
     tag_prefix = "lib-go-"
     base = "/go/"
+    # forge = "git"          # github, gitlab or git (default: inferred from url)
 
 Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
 ``GOSUB_OWNERS`` (comma-separated), ``GOSUB_CACHE_DIR`` (the disk cache, default
@@ -26,8 +30,8 @@ Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
 such as ``AWS_ENDPOINT_URL_S3``, apply), ``GOSUB_INLINE_MAX_BYTES`` (zips larger than
 this are answered with a 307 to a presigned URL of the bucket's copy),
 ``GOSUB_REQUEST_TIMEOUT`` (seconds per request, default 300), ``GOSUB_ZIP_CACHE_BYTES``
-(the local spool of built zips, default 2 GiB),
-``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+(the local spool of built zips, default 2 GiB), ``GOSUB_GIT_HOSTS`` (comma-separated),
+``GOSUB_GIT_TIMEOUT``, ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
 
@@ -61,8 +65,10 @@ _SERVER_KEYS = {
     "inline_max_bytes",
     "request_timeout",
     "zip_cache_bytes",
+    "git_hosts",
+    "git_timeout",
 }
-_MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "base"}
+_MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "forge", "base"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class Settings:
     inline_max_bytes: int | None = None  # bigger zips: 307 to the bucket (None = inline)
     request_timeout: float = 300.0  # seconds one request may take before a 504
     zip_cache_bytes: int = 2 << 30  # local spool of built zips (LRU)
+    git_hosts: tuple[str, ...] | None = None  # git source: only these hosts (None = any)
+    git_timeout: float = 120.0  # git source: seconds one git command may take
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -114,6 +122,7 @@ def _module(entry: Any, index: int) -> ModuleSettings:
             directory=entry.get("directory", ""),
             tag_prefix=entry.get("tag_prefix", "v"),
             tag_suffix=entry.get("tag_suffix", ""),
+            forge=entry.get("forge"),
         )
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
@@ -177,6 +186,16 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         env.get("GOSUB_ZIP_CACHE_BYTES") or server.get("zip_cache_bytes", 2 << 30),
         int,
     )
+    git_hosts: Any = server.get("git_hosts")
+    if env.get("GOSUB_GIT_HOSTS") is not None:
+        git_hosts = [h.strip() for h in env["GOSUB_GIT_HOSTS"].split(",") if h.strip()]
+    if git_hosts is not None and not (
+        isinstance(git_hosts, list) and all(isinstance(h, str) for h in git_hosts)
+    ):
+        raise ConfigError('[server] git_hosts must be a list of host names (or "file")')
+    git_timeout = _number(
+        "git_timeout", env.get("GOSUB_GIT_TIMEOUT") or server.get("git_timeout", 120), float
+    )
     settings = Settings(
         host=str(env.get("GOSUB_HOST") or server.get("host", "127.0.0.1")),
         port=port,
@@ -191,6 +210,8 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         inline_max_bytes=inline,
         request_timeout=request_timeout,
         zip_cache_bytes=zip_cache_bytes,
+        git_hosts=tuple(git_hosts) if git_hosts is not None else None,
+        git_timeout=git_timeout,
     )
     if settings.inline_max_bytes is not None and not settings.cache_bucket:
         raise ConfigError(
@@ -233,6 +254,8 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         inline_max_bytes=settings.inline_max_bytes,
         request_timeout=settings.request_timeout,
         max_zip_bytes=settings.zip_cache_bytes,
+        git_timeout=settings.git_timeout,
+        git_hosts=settings.git_hosts,
     )
     app: ASGIApp | None = None
     if settings.shared:

@@ -80,3 +80,26 @@ async def test_built_app_serves_fixed_modules_then_shared(
         assert "example.test/custom mod http://example.test" in vanity.text
         other_owner = await c.get("/github.com/other/x;/example.test/x/@v/list")
         assert other_owner.status_code == 403
+
+
+def test_git_forge_and_hosts(tmp_path: Path) -> None:
+    f = tmp_path / "gosub.toml"
+    f.write_text(
+        '[server]\ngit_hosts = ["git.example.com"]\ngit_timeout = 30\n\n'
+        '[[module]]\nurl = "https://git.example.com/team/mono"\nforge = "git"\n'
+        'directory = "go"\n'
+    )
+    s = load_settings({"GOSUB_CONFIG": str(f)})
+    assert s.modules[0].config.forge == "git" and s.git_hosts == ("git.example.com",)
+    assert s.git_timeout == 30
+    assert load_settings({"GOSUB_CONFIG": str(f), "GOSUB_GIT_HOSTS": "a, b"}).git_hosts == (
+        "a",
+        "b",
+    )
+    build_app(s, {})  # the allowed host opens
+    f.write_text(f.read_text().replace("git.example.com/team", "other.example.com/team"))
+    with pytest.raises(ConfigError, match="not allowed"):
+        build_app(load_settings({"GOSUB_CONFIG": str(f)}), {})
+    f.write_text('[[module]]\nurl = "github.com/a/b"\nforge = "svn"\n')
+    with pytest.raises(ConfigError, match="forge"):
+        load_settings({"GOSUB_CONFIG": str(f)})

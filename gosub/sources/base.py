@@ -1,8 +1,9 @@
 """The source interface: what gosub needs from a code host, in git's terms only.
 
 A source knows tags, refs, commits, files and archives of one repository. It knows nothing
-of Go: the module rules live in :mod:`gosub.modrepo`. GitHub is one implementation
-(:mod:`gosub.sources.github`); another forge or a local git repository can be added beside it.
+of Go: the module rules live in :mod:`gosub.modrepo`. GitHub's REST API is one
+implementation (:mod:`gosub.sources.github`), the git command another
+(:mod:`gosub.sources.git`: any remote git can fetch, a local repository included).
 
 Errors: a source raises :class:`gosub.errors.NotFoundError` for a missing repository,
 ref, commit or file, and the :class:`gosub.errors.UpstreamError` family for failures.

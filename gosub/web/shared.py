@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from gosub.sources import RetryPolicy, Sources
@@ -41,11 +42,30 @@ def make_shared(
     store: Store | None = None,
     inline_max_bytes: int | None = None,
     request_timeout: float = 300.0,
+    git_dir: str | None = None,
+    git_timeout: float = 120.0,
+    git_env: Mapping[str, str] | None = None,
+    git_hosts: Collection[str] | None = None,
 ) -> Shared:
     """Build the shared clients and caches from ``env`` (``GITHUB_TOKEN``,
     ``GITHUB_API_URL``; default ``os.environ``, ``{}`` ignores it); the persistent tier
-    is ``store``, else a :class:`DiskStore` at ``cache_dir``."""
-    sources = Sources.from_env(env, api_url=api_url, timeout=timeout, retry=retry)
+    is ``store``, else a :class:`DiskStore` at ``cache_dir``. The git source keeps its
+    mirrors in ``git_dir`` (default: ``cache_dir``'s ``git/`` folder when there is a
+    ``cache_dir``, else a temporary directory), runs each git command for at most
+    ``git_timeout`` seconds, in ``git_env`` (default ``os.environ``), for remotes on
+    ``git_hosts`` only when given."""
+    if git_dir is None and cache_dir:
+        git_dir = os.path.join(cache_dir, "git")
+    sources = Sources.from_env(
+        env,
+        api_url=api_url,
+        timeout=timeout,
+        retry=retry,
+        git_dir=git_dir,
+        git_timeout=git_timeout,
+        git_env=git_env,
+        git_hosts=git_hosts,
+    )
     if store is None and cache_dir:
         store = DiskStore(cache_dir)
     if store is not None and not isinstance(store, GuardedStore):

@@ -57,6 +57,10 @@ def parse_form(params: Mapping[str, str]) -> tuple[GoproxyConfig | None, str]:
         )
     except ConfigError as exc:
         return None, str(exc)
+    if config.forge == "git":
+        # The shared server serves GitHub repositories only: a git remote here (even
+        # git@github.com:...) would run git with the server's own credentials.
+        return None, "the gosub URL format only names github.com repositories"
     return config, ""
 
 

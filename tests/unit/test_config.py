@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gosub import ConfigError, GoproxyConfig
@@ -50,3 +52,88 @@ def test_invalid_values_name_the_field(kwargs: dict[str, str], field: str) -> No
     with pytest.raises(ConfigError) as err:
         GoproxyConfig(**kwargs)  # type: ignore[arg-type]
     assert field in str(err.value)
+
+
+def test_github_identity_is_unchanged() -> None:
+    """Store namespaces are digests of the identity: it must stay what it always was
+    for GitHub configs, or every deployed disk/S3 cache is orphaned."""
+    c = GoproxyConfig(
+        url="https://github.com/Acme/Lib", directory="go", tag_prefix="go/v", module="x.test/m"
+    )
+    assert c.identity == ("github.com", "acme", "lib", "go", "go/v", "", "x.test/m")
+    assert GoproxyConfig(url="ghe.example.com/a/b").identity == (
+        "ghe.example.com",
+        "a",
+        "b",
+        "",
+        "v",
+        "",
+        "",
+    )
+    assert GoproxyConfig(url="github.com/a/b", forge="github") == GoproxyConfig(
+        url="github.com/a/b"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "forge", "host", "path"),
+    [
+        ("https://github.com/a/b", "github", "github.com", "a/b"),
+        ("github.com/a/b.git", "github", "github.com", "a/b"),
+        ("https://ghe.example.com/a/b", "github", "ghe.example.com", "a/b"),
+        ("https://gitlab.com/group/sub/project", "gitlab", "gitlab.com", "group/sub/project"),
+        ("gitlab.com/group/project.git", "gitlab", "gitlab.com", "group/project"),
+        ("file:///srv/git/mono", "git", "", "/srv/git/mono"),
+        ("ssh://git@git.example.com/team/mono.git", "git", "git.example.com", "team/mono.git"),
+        ("git@git.example.com:team/mono.git", "git", "git.example.com", "team/mono.git"),
+        ("https://git.example.com/team/mono.git", "git", "git.example.com", "team/mono.git"),
+        ("/srv/git/mono", "git", "", "/srv/git/mono"),
+    ],
+)
+def test_forge_is_inferred_from_the_url(url: str, forge: str, host: str, path: str) -> None:
+    c = GoproxyConfig(url=url)
+    assert (c.forge, c.host, c.path) == (forge, host, path)
+
+
+def test_git_remotes() -> None:
+    local = GoproxyConfig(url="./repo")
+    assert local.forge == "git" and local.url == local.remote == os.path.abspath("repo")
+    assert local.identity[:2] == ("git", os.path.abspath("repo"))
+    creds = GoproxyConfig(url="https://user:TOKEN@git.example.com/a/mono.git")
+    assert creds.remote == "https://user:TOKEN@git.example.com/a/mono.git"
+    assert creds.public_url == creds.repo_path == "https://git.example.com/a/mono.git"
+    assert "TOKEN" not in repr(creds) and "TOKEN" not in str(creds.identity)
+    explicit = GoproxyConfig(url="https://github.com/a/b", forge="git")
+    assert (explicit.remote, explicit.identity[0]) == ("https://github.com/a/b", "git")
+    gl = GoproxyConfig(url="https://gitlab.example.com/g/s/p", forge="gitlab")
+    assert (gl.owner, gl.repo, gl.repo_path) == ("g/s", "p", "gitlab.example.com/g/s/p")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"url": "github.com/a/b", "forge": "svn"}, "forge"),
+        ({"url": "./repo", "forge": "github"}, "local path"),
+        ({"url": "ssh://git@h.example/a.git", "forge": "gitlab"}, "git remote"),
+        ({"url": "https://gitlab.com/a/-/tree"}, "GitLab"),
+        ({"url": "ftp://h.example/a.git"}, "scheme"),
+        ({"url": "https://u:SECRET@github.com/a/b"}, "credentials"),
+    ],
+)
+def test_bad_forge_urls(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as err:
+        GoproxyConfig(**kwargs)  # type: ignore[arg-type]
+    assert "SECRET" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["git@github.com:acme/private.git", "ssh://git@github.com/acme/x.git", "/etc", "file:///x"],
+)
+def test_the_web_form_never_builds_a_git_config(url: str) -> None:
+    """The shared server's form must not make it run git (with its own ssh keys or
+    local files) for whoever fills it in."""
+    from gosub.web.webpage import parse_form
+
+    config, error = parse_form({"url": url})
+    assert config is None and "github.com" in error
