@@ -295,3 +295,11 @@ def test_go_sends_credentials_from_the_goproxy_url(
 def test_huge_config_is_400(gosub_app_url: str) -> None:
     r = httpx.get(f"{gosub_app_url}/github.com/acme/custom:d={'a' * 3000};/m/@v/list")
     assert r.status_code == 400 and "at most 2048" in r.text
+
+
+def test_url_configs_are_always_the_github_api() -> None:
+    """A URL never makes a shared server run git: ``.git`` names stay GitHub repositories."""
+    decoded = gosub_decode("github.com/acme/lib.git;")
+    assert decoded is not None and decoded[0].forge == "github"
+    with pytest.raises(ConfigError):
+        gosub_encode(GoproxyConfig(url="https://github.com/acme/lib.git", forge="git"))

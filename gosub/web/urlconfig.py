@@ -63,7 +63,7 @@ def _form_encode(value: str) -> str:
 
 def gosub_encode(config: GoproxyConfig) -> str:
     """The URL path segment that configures ``config`` (ends with ``;``)."""
-    if config.host != "github.com":
+    if config.host != "github.com" or config.forge != "github":
         raise ConfigError("the gosub URL format only names github.com repositories")
     params = []
     for key, field in _PARAMS:
@@ -104,7 +104,9 @@ def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
                 )
             # URLSearchParams.get returns the first value of a repeated parameter.
             kwargs.setdefault(field, unquote_plus(raw, errors="strict"))
-    config = GoproxyConfig(url=f"https://{repo_part}", **kwargs)
+    # Always the GitHub API: a URL must never make a shared server run git against an
+    # arbitrary remote (github.com/o/r.git would otherwise read as a git remote).
+    config = GoproxyConfig(url=f"https://{repo_part}", forge="github", **kwargs)
     return config, spec + ";"
 
 
