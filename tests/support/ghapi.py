@@ -38,6 +38,20 @@ _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 ARCHIVE_TOKEN = "GHSAT0AAAAATEMPORARYARCHIVETOKEN"
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request either origin answered: which origin (``"api"`` or ``"codeload"``),
+    the endpoint name, method, path with query, the request's headers (names in lower
+    case) and the status sent back (after injected faults and ETag revalidation)."""
+
+    origin: str
+    endpoint: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
 @dataclass
 class _Injected:
     status: int
@@ -90,6 +104,8 @@ class GitHubStandin:
         # archive origin's.
         self.requests: list[tuple[str, str, bool]] = []
         self.archive_requests: list[tuple[str, str, bool]] = []
+        # Every request of both origins with its headers and the status answered.
+        self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
         self._inject: dict[str, _Injected] = {}
         self._tamper: dict[str, _Tamper] = {}
@@ -122,9 +138,15 @@ class GitHubStandin:
             self.counts.clear()
             self.requests.clear()
             self.archive_requests.clear()
+            self.exchanges.clear()
             self._inject.clear()
             self._tamper.clear()
             self._stall.clear()
+
+    def exchanges_of(self, endpoint: str) -> list[Exchange]:
+        """The recorded exchanges of one endpoint, in order."""
+        with self._lock:
+            return [e for e in self.exchanges if e.endpoint == endpoint]
 
     def tamper(self, endpoint: str, change: Callable[[bytes], bytes], *, times: int = 1) -> None:
         """Pass the body of the next ``times`` 200 answers of ``endpoint`` through
@@ -268,6 +290,17 @@ class GitHubStandin:
             and h.headers.get("if-none-match") == headers["etag"]
         ):
             status, body = 304, b""
+        with self._lock:
+            self.exchanges.append(
+                Exchange(
+                    "codeload" if codeload else "api",
+                    endpoint,
+                    h.command,
+                    h.path,
+                    {k.lower(): v for k, v in h.headers.items()},
+                    status,
+                )
+            )
         h.send_response(status)
         # Injected headers (a rate limit's) replace the defaults, not add to them.
         headers = {
