@@ -251,6 +251,14 @@ async def test_client_token_is_used_for_that_client_only(private_standin: GitHub
         assert private_standin.requests and all(a for _, _, a in private_standin.requests)
         zip_ok = await c.get(ATTRS.replace("list", "v1.0.0.zip"), auth=auth)
         assert zip_ok.status_code == 200
+        # The client's token goes to the API host only, never to the archive host.
+        assert private_standin.archive_requests
+        assert not any(a for _, _, a in private_standin.archive_requests)
+        assert not any(
+            "client-token" in " ".join(e.headers.values())
+            for e in private_standin.exchanges
+            if e.origin == "codeload"
+        )
         # Nobody else gets it from a cache, and the server never sends the client's token.
         private_standin.reset()
         again = await c.get(ATTRS.replace("list", "v1.0.0.zip"))
