@@ -301,7 +301,6 @@ class GitHubStandin:
                     status,
                 )
             )
-        h.send_response(status)
         # Injected headers (a rate limit's) replace the defaults, not add to them.
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -309,11 +308,15 @@ class GitHubStandin:
             "x-ratelimit-remaining": "4999",
             **headers,
         }
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        try:
+            h.send_response(status)
+            for k, v in headers.items():
+                h.send_header(k, v)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            h.close_connection = True  # the client gave up (a stall past its timeout)
 
     def _json(self, data: Any, *, etag: bool = True) -> tuple[int, dict[str, str], bytes]:
         body = json.dumps(data).encode()
