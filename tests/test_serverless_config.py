@@ -176,7 +176,12 @@ def test_osls_rejects_unknown_front_door(service: Path) -> None:
         text=True,
         timeout=120,
     )
+    # Refused for the right reason: frontDoorEvents has no "alb" (not, say, a missing
+    # artifact or credentials, which would fail any front door).
+    out = proc.stdout + proc.stderr
     assert proc.returncode != 0
+    assert 'Cannot resolve variable at "functions.proxy.events"' in out, out
+    assert 'Value not found at "self" source' in out, out
 
 
 @pytest.mark.parametrize("door", FRONT_DOORS)
