@@ -13,6 +13,7 @@ import pytest
 
 from gosub import GoproxyConfig, gosub, gosub_encode
 from tests.conftest import FAST_RETRY, UvicornThread
+from tests.support.ci import under_ci
 from tests.support.ghapi import GitHubStandin
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -58,7 +59,7 @@ def test_page_without_javascript(site: str) -> None:
 
 
 @pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    not os.path.exists(CHROMIUM) and not under_ci(),
     reason="Debian's chromium is not installed (CI installs it)",
 )
 def test_page_in_a_real_browser(site: str) -> None:
