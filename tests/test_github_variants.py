@@ -127,15 +127,6 @@ async def test_token_never_leaves_the_api_host(standin: GitHubStandin, name: str
             assert "authorization" not in e.headers and token not in sent, e
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: GitHubClient._send takes a 302 as an answer (follow_redirects=False) for "
-    "every request, so a redirected file read is read as its empty body: a contents read "
-    "becomes 'invalid JSON', a blob read fails its blob-id check, and the version is a 502. "
-    "GitHub documents that any request may be redirected (302/307: repeat it at "
-    "Location); reads must follow it as the archive download does (httpx dropping the "
-    "token off the API host)",
-)
 @pytest.mark.parametrize("name", ["mono", "attrs"])
 async def test_file_reads_redirected_to_another_origin(standin: GitHubStandin, name: str) -> None:
     """File reads (mono's go.mod through contents; attrs' blobs patched into its archive)
