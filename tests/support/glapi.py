@@ -90,6 +90,8 @@ class GitLabStandin:
         self.counts: Counter[str] = Counter()
         # (path, query, carried a PRIVATE-TOKEN) of every request
         self.requests: list[tuple[str, str, bool]] = []
+        # (endpoint, status sent) → count: 304s are revalidations
+        self.statuses: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
         self._inject: dict[str, _Injected] = {}
         self._tamper: dict[str, _Tamper] = {}
@@ -117,6 +119,7 @@ class GitLabStandin:
         with self._lock:
             self.counts.clear()
             self.requests.clear()
+            self.statuses.clear()
             self._inject.clear()
             self._tamper.clear()
             self._stall.clear()
@@ -297,6 +300,8 @@ class GitLabStandin:
             and h.headers.get("if-none-match") == headers["ETag"]
         ):
             status, body = 304, b""
+        with self._lock:
+            self.statuses[(endpoint, status)] += 1
         h.send_response(status)
         headers = {
             "Content-Type": "application/json",
