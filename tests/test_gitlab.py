@@ -101,11 +101,16 @@ def zips() -> Iterator[ZipStore]:
 
 
 def module_repo(
-    client: GitLabClient, name: str, zips: ZipStore, *, project: str | None = None
+    client: GitLabClient,
+    name: str,
+    zips: ZipStore,
+    *,
+    project: str | None = None,
+    max_blob_files: int = 1000,
 ) -> ModuleRepo:
     """Scenario ``name`` served from GitLab project ``project`` (default OWNER/REPO)."""
     s = SCENARIOS[name]
-    source = GitLabSource(client, project or f"{s.owner}/{s.repo}")
+    source = GitLabSource(client, project or f"{s.owner}/{s.repo}", max_blob_files=max_blob_files)
     config = GoproxyConfig(
         url=f"https://gitlab.example.test/{s.owner}/{s.repo}",
         module=s.module,
@@ -257,8 +262,16 @@ async def test_archive_rate_limited_falls_back_to_tree_and_blobs(
     mono = module_repo(client, "mono", zips)
     assert await answers(mono, "v1.2.0") == direct_answers.get("mono", "v1.2.0")
     assert gitlab.counts["archive"] == 0, gitlab.counts
+    assert gitlab.counts["tree"] == 1  # the recursive listing only
     assert gitlab.counts["blobs"] > 10
-    client._archive_limited_until = 0.0  # the minute has passed
+    # Past a number of files, fetching each blob would only hit the next limit: the
+    # client is told to come back when archives are allowed again.
+    big = module_repo(client, "mono", zips, max_blob_files=3)
+    with pytest.raises(RateLimitedError) as limited:
+        await answers(big, "v1.0.0")
+    retry_after = limited.value.retry_after
+    assert retry_after is not None and 50 <= retry_after <= 60
+    assert "too many to fetch one by one" in limited.value.message
 
 
 async def test_archive_differing_from_the_tree_is_patched(
@@ -297,7 +310,6 @@ async def test_blob_with_wrong_bytes_is_asked_again(
     repo = module_repo(client, "attrs", zips)
     assert await answers(repo, "v1.0.0") == direct_answers.get("attrs", "v1.0.0")
     assert gitlab.counts["blobs"] == 13 + 2
-    client._archive_limited_until = 0.0
 
 
 async def test_blob_with_wrong_bytes_is_never_served(
@@ -313,7 +325,6 @@ async def test_blob_with_wrong_bytes_is_never_served(
     assert "acme/custom/go/" in err.value.message  # names the file
     assert zips.get(("zip", *repo._key, "v1.0.0")) is None
     gitlab.reset()
-    client._archive_limited_until = 0.0
 
 
 async def test_unreachable_commit_is_not_found(

@@ -79,6 +79,12 @@ _BLOB_CONCURRENCY = 8
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
+def api_url_for(host: str) -> str:
+    """The REST API of a GitLab host: gitlab.com's, or a self-managed ``https://HOST/api/v4``
+    (a GitLab under a relative URL root needs its API URL given instead)."""
+    return DEFAULT_API_URL if host == "gitlab.com" else f"https://{host}/api/v4"
+
+
 class GitLabClient:
     """A thin GitLab REST client: auth, retries, rate-limit errors, ETags, downloads.
 
@@ -140,6 +146,10 @@ class GitLabClient:
     def archive_limited(self) -> bool:
         """Whether the archive endpoint answered 429 and its Retry-After has not passed."""
         return time.monotonic() < self._archive_limited_until
+
+    def archive_retry_after(self) -> int:
+        """Seconds until archives may be asked again (0 when they may)."""
+        return max(0, int(self._archive_limited_until - time.monotonic() + 0.999))
 
     def note_archive_limited(self, retry_after: int | None) -> None:
         """Remember an archive rate limit (a minute when GitLab did not say how long)."""
@@ -433,11 +443,14 @@ class GitLabSource:
         project: str,
         *,
         max_archive_bytes: int = 2 << 30,
+        max_blob_files: int = 1000,
         spool_dir: str | None = None,
         url: str | None = None,
     ) -> None:
         self.client = client
         self.project = project.strip("/")
+        # Without an archive (rate limited), at most this many files are fetched as blobs.
+        self.max_blob_files = max_blob_files
         self.url = url or f"https://{client.host}/{self.project}"
         self.max_archive_bytes = max_archive_bytes
         self.spool_dir = spool_dir
@@ -619,13 +632,14 @@ class GitLabSource:
         root = Path(tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir))
         arch = Archive(root=root)
         try:
-            top = await self._listing(commit, subdir)
-            expected = _wrap_tree_id(_tree_id(top), subdir)
-            gitlinks = {str(e["path"]): str(e["id"]) for e in top if e.get("type") == "commit"}
             ex: Extracted | None = None
+            expected: str | None = None
             if not self.client.archive_limited():
+                top = await self._listing(commit, subdir)
+                expected = _wrap_tree_id(_tree_id(top), subdir)
+                links = {str(e["path"]): str(e["id"]) for e in top if e.get("type") == "commit"}
                 try:
-                    ex = await self._fetch_archive(root, commit, subdir, gitlinks)
+                    ex = await self._fetch_archive(root, commit, subdir, links)
                 except RateLimitedError as exc:
                     self.client.note_archive_limited(exc.retry_after)
                     log.info("%s: archives rate limited; rebuilding from the tree", exc.message)
@@ -700,6 +714,17 @@ class GitLabSource:
         name are dropped."""
         prefix = subdir + "/" if subdir else ""
         entries = await self._listing(commit, subdir, recursive=True)
+        if ex is None:
+            files_in = sum(1 for e in entries if e.get("type") == "blob")
+            if files_in > self.max_blob_files:
+                # Thousands of blob requests would only trade one limit for another.
+                wait = self.client.archive_retry_after()
+                raise RateLimitedError(
+                    f"{self.client.host} rate limits archives for {wait} s, and "
+                    f"{self.display_name}/{subdir} has {files_in} files, too many to "
+                    f"fetch one by one (gosub's limit: {self.max_blob_files})",
+                    retry_after=wait,
+                )
         archived = {f.path: f for f in ex.files} if ex is not None else {}
         archived_ids = ex.blob_shas if ex is not None else {}
         attr_files: dict[str, bytes] = {}
