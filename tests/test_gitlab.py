@@ -448,3 +448,82 @@ async def test_token_goes_to_the_api_origin_only(
     assert [carried for _, _, carried in archives] == [True, False]
     assert all(carried for p, _, carried in gitlab.requests if "archive" not in p)
     await authed.aclose()
+
+
+# -- through the web layer and the go command -------------------------------------------
+
+
+class GitLabSources:
+    """Stands in for :class:`gosub.sources.Sources` until the factory knows GitLab:
+    every config's OWNER/REPO is a project of the stand-in."""
+
+    def __init__(self, client: GitLabClient) -> None:
+        self.client = client
+        self.has_token = client.has_token
+
+    def open(self, config: GoproxyConfig) -> GitLabSource:
+        return GitLabSource(self.client, f"{config.owner}/{config.repo}")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+@pytest.fixture
+def gitlab_gosub(gitlab: GitLabStandin) -> Iterator[str]:
+    """gosub under uvicorn, every scenario at /NAME/, read from the GitLab stand-in."""
+    from gosub.web import GoproxyApp, Shared, goproxy
+    from tests.conftest import UvicornThread
+
+    client = GitLabClient(api_url=gitlab.api_url, retry=FAST_RETRY)
+    shared = Shared(GitLabSources(client), ProcessCache(), ZipStore())  # type: ignore[arg-type]
+    app: GoproxyApp | None = None
+    for s in SCENARIOS.values():
+        config = GoproxyConfig(
+            url=f"https://gitlab.example.test/{s.owner}/{s.repo}",
+            module=s.module,
+            directory=s.directory,
+            tag_prefix=s.tag_prefix,
+            tag_suffix=s.tag_suffix,
+        )
+        app = goproxy(f"/{s.name}/", config, shared=shared, fallback=app)
+    server = UvicornThread(app)
+    url = server.start()
+    yield url
+    server.stop()
+    shared.zips.close()
+
+
+def test_go_mod_download_through_gosub_budget(
+    gitlab: GitLabStandin,
+    gitlab_gosub: str,
+    tmp_path: Path,
+    gocache: Path,
+    direct_answers: DirectAnswers,
+) -> None:
+    """The go command through gosub's web layer: what direct mode gives, for the same
+    cold budget as the core (5 requests, one archive; 6 for /vN), and nothing warm."""
+    for name, version, budget in [("mono", "v1.1.0", 5), ("major2", "v2.1.0", 6)]:
+        gitlab.reset()
+        got = GoRunner(tmp_path / f"cold-{name}", gocache=gocache).mod_download(
+            SCENARIOS[name].module, version, goproxy=f"{gitlab_gosub}/{name}/"
+        )
+        assert not got.get("Error"), got
+        info = json.loads(Path(got["Info"]).read_text())
+        want = direct_answers.get(name, version)
+        assert (got["Version"], got["Sum"], got["GoModSum"], info["Time"]) == (
+            want["Version"],
+            want["Sum"],
+            want["GoModSum"],
+            want["InfoTime"],
+        )
+        assert gitlab.counts["archive"] == 1, gitlab.counts
+        assert gitlab.api_requests() == budget, gitlab.counts
+        gitlab.reset()
+        GoRunner(tmp_path / f"warm-{name}", gocache=gocache).mod_download(
+            SCENARIOS[name].module, version, goproxy=f"{gitlab_gosub}/{name}/"
+        )
+        assert gitlab.api_requests() == 0, gitlab.counts
+    versions = GoRunner(tmp_path / "list", gocache=gocache).list_versions(
+        "example.test/mono", goproxy=f"{gitlab_gosub}/mono/"
+    )
+    assert versions == list(SCENARIOS["mono"].versions)
