@@ -290,6 +290,25 @@ async def test_archive_differing_from_the_tree_is_patched(
     assert gitlab.counts["blobs"] == 5, gitlab.counts
 
 
+async def test_gitlab_without_subdirectory_archives(
+    repos: dict[str, GitRepo], repos_root: Path, zips: ZipStore, direct_answers: DirectAnswers
+) -> None:
+    """A GitLab before 14.4 ignores ``path=`` and sends the whole repository: it cannot
+    prove itself against the subdirectory's id, so the tree listing checks each file;
+    those that are their blobs are kept, nothing is fetched again."""
+    old = GitLabStandin(repos_root, archive_path=False)
+    old.start()
+    client = GitLabClient(api_url=old.api_url, retry=FAST_RETRY)
+    try:
+        repo = module_repo(client, "mono", zips)
+        assert await answers(repo, "v1.0.0") == direct_answers.get("mono", "v1.0.0")
+        assert old.counts["archive"] == 1 and old.counts["tree"] == 2, old.counts
+        assert old.counts["blobs"] == 0, old.counts
+    finally:
+        await client.aclose()
+        old.stop()
+
+
 async def test_tampered_archive_is_retried(
     gitlab: GitLabStandin, client: GitLabClient, zips: ZipStore, direct_answers: DirectAnswers
 ) -> None:

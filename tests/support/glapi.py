@@ -81,8 +81,11 @@ class GitLabStandin:
         projects: dict[str, str] | None = None,
         private: set[str] | None = None,
         token: str | None = None,
+        archive_path: bool = True,
     ) -> None:
         self.root = repos_root
+        # False plays a GitLab before 14.4, whose archive endpoint ignores ``path=``.
+        self.archive_path = archive_path
         # GitLab project path → repository path below root (default: the same path).
         self.projects = projects or {}
         self.private = private or set()  # project paths visible only with a token
@@ -467,7 +470,7 @@ class GitLabStandin:
         if what in ("archive", "archive.tar.gz") and not args:
             ref = _one(q, "sha") or "HEAD"
             sha = self._rev(repo, ref)
-            path = (_one(q, "path") or "").strip("/")
+            path = (_one(q, "path") or "").strip("/") if self.archive_path else ""
             name = project.rpartition("/")[2]
             top = f"{name}-{ref.replace('/', '-')}-{sha}"
             if path:
