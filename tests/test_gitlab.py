@@ -546,3 +546,32 @@ def test_go_mod_download_through_gosub_budget(
         "example.test/mono", goproxy=f"{gitlab_gosub}/mono/"
     )
     assert versions == list(SCENARIOS["mono"].versions)
+
+
+async def test_go_mod_disagreeing_with_the_archive_is_not_served(
+    gitlab: GitLabStandin, client: GitLabClient, zips: ZipStore
+) -> None:
+    """The .mod is read alone (files API), the zip's go.mod comes in the archive: the
+    core refuses to serve both when they are not the same blob."""
+    gitlab.reset()
+    gitlab.tamper("files-raw", alter)  # the first file read alone is go.mod
+    repo = module_repo(client, "mono", zips)
+    with pytest.raises(UpstreamError, match=r"not the go\.mod read alone"):
+        await answers(repo, "v1.0.0")
+    gitlab.reset()
+
+
+async def test_requests_keep_to_the_deadline(gitlab: GitLabStandin, client: GitLabClient) -> None:
+    """Attempts are cut to the request's remaining time: a hanging GitLab costs the
+    request's limit, not attempts x timeout."""
+    import time
+
+    from gosub import deadline
+
+    gitlab.reset()
+    gitlab.stall("commit", 2.0, times=3)
+    start = time.monotonic()
+    with pytest.raises(UpstreamTimeoutError), deadline.deadline(0.5):
+        await GitLabSource(client, "acme/mono").resolve("main")
+    assert time.monotonic() - start < 1.5
+    gitlab.reset()

@@ -45,6 +45,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from gosub import deadline
 from gosub.errors import (
     GoneError,
     NotFoundError,
@@ -53,18 +54,23 @@ from gosub.errors import (
     UpstreamTimeoutError,
 )
 from gosub.sources import gitattributes
-from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy
+from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy, git_blob_id
 from gosub.sources.gitarchive import (
     MAX_GITATTRIBUTES,
     ArchiveFormatError,
     ArchiveTooLargeError,
     Extracted,
-    blob_hasher,
     extract_subdir,
 )
 
-# Shared with the GitHub source (see the report on extracting them).
-from gosub.sources.github import _converts, _parse_time, _retry_after
+# Helpers of the GitHub source that are not GitHub's: candidates for a shared module.
+from gosub.sources.github import (
+    SHORT_RETRY_AFTER,
+    _converts,
+    _parse_time,
+    _retry_after,
+    redact,
+)
 
 log = logging.getLogger("gosub.sources.gitlab")
 
@@ -75,6 +81,10 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _HEX = frozenset("0123456789abcdef")
 # Blobs fetched at once when an archive is rebuilt from the tree.
 _BLOB_CONCURRENCY = 8
+# No attempt is started with less time than this left before the request's deadline.
+_MIN_ATTEMPT = 0.05
+# Bytes of file contents (go.mod, LICENSE) one source keeps in memory.
+_MAX_FILE_CACHE = 32 << 20
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
@@ -104,6 +114,7 @@ class GitLabClient:
         self._origin = _origin(httpx.URL(self.api_url))
         self._token = token or None
         self.retry = retry or RetryPolicy()
+        self.timeout = timeout
         self._http = httpx.AsyncClient(
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -180,7 +191,10 @@ class GitLabClient:
         target = httpx.URL(url, params=params) if params else httpx.URL(url)
         for _ in range(4):
             request = self._http.build_request(
-                "GET", target, headers=self._headers(target, headers)
+                "GET",
+                target,
+                headers=self._headers(target, headers),
+                timeout=self._attempt_timeout(what),
             )
             resp = await self._http.send(request, stream=True)
             try:
@@ -201,6 +215,25 @@ class GitLabClient:
                 await resp.aclose()
         raise UpstreamError(f"{self.host} redirected too often ({what})")
 
+    def _attempt_timeout(self, what: str) -> httpx.Timeout:
+        """This attempt's timeout: the client's, cut to the request's remaining time;
+        :class:`UpstreamTimeoutError` when none is left."""
+        seconds = self.timeout
+        left = deadline.remaining()
+        if left is not None:
+            if left < _MIN_ATTEMPT:
+                raise UpstreamTimeoutError(
+                    f"{self.host} did not answer within the request's time limit ({what})"
+                )
+            seconds = min(seconds, left)
+        return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+    @staticmethod
+    def _fits(seconds: float) -> bool:
+        """Whether waiting ``seconds`` still leaves time for an attempt."""
+        left = deadline.remaining()
+        return left is None or seconds + _MIN_ATTEMPT < left
+
     async def _send(
         self,
         path: str,
@@ -213,35 +246,74 @@ class GitLabClient:
         attempts: int | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """GET ``path`` (relative to the API URL, or an absolute URL of it) with bounded
-        retries; returns the response and body for 200 and 304 and raises the matching
-        :mod:`gosub.errors` error otherwise."""
+        retries inside the request's deadline; returns the response and body for 200
+        and 304 and raises the matching :mod:`gosub.errors` error otherwise. A rate
+        limit that lifts within :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
         url = path if path.startswith(("http://", "https://")) else self.api_url + path
         last: Exception | None = None
         tries = attempts or self.retry.attempts
-        for attempt in range(1, tries + 1):
+        waited = False
+        attempt = 0
+        while attempt < tries:
+            attempt += 1
             if attempt > 1:
-                await asyncio.sleep(self.retry.delay(attempt - 1))
+                pause = self.retry.delay(attempt - 1)
+                if not self._fits(pause):
+                    break
+                await asyncio.sleep(pause)
             try:
                 resp, body = await self._once(
                     url, params, headers, what, max_bytes=max_bytes, dest=dest
                 )
-            except httpx.TimeoutException as exc:
+            except UpstreamTimeoutError as exc:  # no time left for an attempt
+                last = last or exc
+                break
+            except httpx.TimeoutException:
                 last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
-                log.warning("gitlab timeout on %s (attempt %d): %s", path, attempt, exc)
+                log.warning("%s timed out on %s (attempt %d)", self.host, redact(path), attempt)
                 continue
             except httpx.TransportError as exc:
-                last = UpstreamError(f"could not reach {self.host} ({what}): {exc}")
-                log.warning("gitlab transport error on %s (attempt %d): %s", path, attempt, exc)
+                last = UpstreamError(f"could not reach {self.host} ({what}): {redact(str(exc))}")
+                log.warning(
+                    "%s transport error on %s (attempt %d): %s",
+                    self.host,
+                    redact(path),
+                    attempt,
+                    redact(str(exc)),
+                )
                 continue
             if resp.status_code in (200, 304):
                 return resp, body
             err = self._error(resp, body, what)
+            if (
+                isinstance(err, RateLimitedError)
+                and not waited
+                and err.retry_after is not None
+                and err.retry_after <= SHORT_RETRY_AFTER
+                and self._fits(err.retry_after)
+            ):
+                waited = True
+                attempt -= 1  # the wait is not one of the bounded retries
+                log.warning(
+                    "%s rate limit on %s: waiting %d s", self.host, redact(path), err.retry_after
+                )
+                await asyncio.sleep(err.retry_after)
+                continue
             if resp.status_code in _TRANSIENT:
                 last = err
-                log.warning("gitlab %d on %s (attempt %d)", resp.status_code, path, attempt)
+                log.warning(
+                    "%s answered %d on %s (attempt %d)",
+                    self.host,
+                    resp.status_code,
+                    redact(path),
+                    attempt,
+                )
                 continue
             raise err
-        assert last is not None
+        if last is None:
+            last = UpstreamTimeoutError(
+                f"{self.host} did not answer within the request's time limit ({what})"
+            )
         raise last
 
     def _note_rate(self, resp: httpx.Response) -> None:
@@ -407,12 +479,6 @@ def _wrap_tree_id(tree_id: str, subdir: str) -> str:
     return sha.hex()
 
 
-def _blob_id(data: bytes) -> str:
-    h = blob_hasher(len(data))
-    h.update(data)
-    return h.hexdigest()
-
-
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first error of a task group's failure (the one a caller expects)."""
     exc: BaseException = group
@@ -456,6 +522,7 @@ class GitLabSource:
         self.spool_dir = spool_dir
         self._base = f"/projects/{quote(self.project, safe='')}"
         self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
+        self._file_bytes = 0  # held in _files
         self._ancestry: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._reachable: OrderedDict[str, bool] = OrderedDict()
 
@@ -561,8 +628,10 @@ class GitLabSource:
         except NotFoundError:
             data = None
         self._files[key] = data
-        while len(self._files) > 4096:
-            self._files.popitem(last=False)
+        self._file_bytes += len(data or b"")
+        while len(self._files) > 4096 or self._file_bytes > _MAX_FILE_CACHE:
+            _, dropped = self._files.popitem(last=False)
+            self._file_bytes -= len(dropped or b"")
         return data
 
     async def is_ancestor(self, ancestor: str, commit: str) -> bool:
@@ -646,6 +715,7 @@ class GitLabSource:
             if ex is not None and ex.tree_sha == expected:
                 # The archive is the subdirectory's tree byte for byte.
                 arch.files = ex.files
+                arch.blobs = dict(ex.blob_shas)
             else:
                 await self._rebuild(arch, ex, commit, subdir)
             for extra in extras:
@@ -769,6 +839,8 @@ class GitLabSource:
                 # The blob itself, or converted as Go's archive converts it too.
                 and (archived_ids.get(rel) == sha or _converts(attrs.lookup(full, go=True)))
             ):
+                if archived_ids.get(rel) == sha:
+                    arch.blobs[rel] = sha
                 files.append(got)
                 continue
             todo.append((len(files), full, sha))
@@ -799,7 +871,10 @@ class GitLabSource:
                 raise GoneError(f"{self.display_name}/{full}: {exc}") from exc
             local = blob_dir / f"{index:08d}"
             await anyio.Path(local).write_bytes(data)
-            files[index] = ArchiveFile(full[len(prefix) :], "file", len(data), local)
+            rel = full[len(prefix) :]
+            files[index] = ArchiveFile(rel, "file", len(data), local)
+            if data == raw:
+                arch.blobs[rel] = sha
 
         try:
             async with anyio.create_task_group() as tg:
@@ -827,7 +902,7 @@ class GitLabSource:
             data = await self.client.get_raw(
                 f"{self._base}/repository/blobs/{sha}/raw", what=what, max_size=max_size
             )
-            if _blob_id(data) == sha:
+            if git_blob_id(data) == sha:
                 return data
             log.warning("%s: bytes are not blob %s (attempt %d)", what, sha[:12], attempt)
         raise UpstreamError(
@@ -856,7 +931,7 @@ class GitLabSource:
         except (binascii.Error, ValueError) as exc:
             raise UpstreamError(f"{what}: undecodable content from {self.client.host}") from exc
         blob_id = str(data.get("blob_id", ""))
-        if _blob_id(content) != blob_id:
+        if git_blob_id(content) != blob_id:
             # Bytes that are not their own blob: take the blob itself, checked.
             if len(blob_id) == 40 and _is_hex(blob_id):
                 return await self._blob(blob_id, path, commit, max_size=MAX_GITATTRIBUTES)
