@@ -219,7 +219,7 @@ async def test_request_budget_cold_and_warm(
         counts = dict(gitlab.counts)
         assert counts.pop("archive") == 1, gitlab.counts
         assert counts.pop("commit") == 1 and counts.pop("tree") == 1, gitlab.counts
-        assert set(counts) <= {"files-raw", "notfound"}, gitlab.counts  # go.mod, LICENSE
+        assert set(counts) <= {"files", "notfound"}, gitlab.counts  # go.mod, LICENSE
         assert gitlab.api_requests() == budget, gitlab.counts
         gitlab.reset()
         await answers(repo, version)
@@ -255,9 +255,10 @@ async def test_archive_rate_limited_falls_back_to_tree_and_blobs(
     repo = module_repo(client, "attrs", zips)
     assert await answers(repo, "v1.0.0") == direct_answers.get("attrs", "v1.0.0")
     assert gitlab.counts["archive"] == 1
-    # Every file of mod/ from its blob; the root .gitattributes through the files API.
+    # Every file of mod/ from its blob; the root .gitattributes, go.mod and LICENSE
+    # through the files API.
     assert gitlab.counts["blobs"] == 13, gitlab.counts
-    assert gitlab.counts["files"] == 1, gitlab.counts
+    assert gitlab.counts["files"] == 3, gitlab.counts
     gitlab.reset()
     mono = module_repo(client, "mono", zips)
     assert await answers(mono, "v1.2.0") == direct_answers.get("mono", "v1.2.0")
@@ -285,7 +286,8 @@ async def test_archive_differing_from_the_tree_is_patched(
     assert await answers(repo, "v1.0.0") == direct_answers.get("hidden", "v1.0.0")
     assert gitlab.counts["archive"] == 1
     assert gitlab.counts["tree"] == 2  # the module's listing, then recursively
-    assert gitlab.counts["files"] == 2  # .gitattributes of the root and of pkg/
+    # go.mod, LICENSE, and the .gitattributes of the root and of pkg/
+    assert gitlab.counts["files"] == 4
     # x.secret, y.tmp, stamp.txt, inner/.gitattributes, inner/z.txt
     assert gitlab.counts["blobs"] == 5, gitlab.counts
 
@@ -548,16 +550,25 @@ def test_go_mod_download_through_gosub_budget(
     assert versions == list(SCENARIOS["mono"].versions)
 
 
-async def test_go_mod_disagreeing_with_the_archive_is_not_served(
-    gitlab: GitLabStandin, client: GitLabClient, zips: ZipStore
+async def test_files_read_alone_are_checked_against_their_blob_id(
+    gitlab: GitLabStandin, client: GitLabClient
 ) -> None:
-    """The .mod is read alone (files API), the zip's go.mod comes in the archive: the
-    core refuses to serve both when they are not the same blob."""
+    """go.mod and LICENSE come with the blob id they must hash to: a cut or altered
+    answer is asked again, then refused (it must never become a .mod)."""
+    source = GitLabSource(client, "acme/mono")
+    commit = (await source.resolve("refs/tags/go/lib/v1.0.0")).sha
     gitlab.reset()
-    gitlab.tamper("files-raw", alter)  # the first file read alone is go.mod
-    repo = module_repo(client, "mono", zips)
-    with pytest.raises(UpstreamError, match=r"not the go\.mod read alone"):
-        await answers(repo, "v1.0.0")
+    gitlab.tamper("files", alter)
+    assert await source.read_file(commit, "go/lib/go.mod", max_size=1 << 20) == (
+        b"module example.test/mono\n\ngo 1.21\n"
+    )
+    assert gitlab.counts["files"] == 2
+    gitlab.reset()
+    gitlab.tamper("files", alter, times=3)
+    with pytest.raises(UpstreamError, match="not the file's"):
+        await source.read_file(commit, "LICENSE", max_size=1 << 20)
+    assert await source.read_file(commit, "no/such/file", max_size=1 << 20) is None
+    assert await source.read_file(commit, "go/lib", max_size=1 << 20) is None  # a directory
     gitlab.reset()
 
 

@@ -10,7 +10,8 @@ budget of a cold ``go mod download`` of one version:
 - commit + time:  ``GET /repository/commits/:ref`` (peels tags, resolves branches and
   abbreviated SHAs; ``committed_date``); for a SHA also ``/commits/:sha/refs?per_page=1``,
   since GitLab answers for any commit it stores but Go fetches only advertised refs;
-- one file:       ``GET /repository/files/:path/raw?ref=SHA``;
+- one file:       ``GET /repository/files/:path?ref=SHA`` (the content and its blob id,
+  checked against each other);
 - the files:      ``GET /repository/tree?path=DIR&ref=SHA`` (DIR's entries and their ids,
   hence the id DIR's tree must have), then ``GET /repository/archive.tar.gz?sha=SHA&path=DIR``,
   an archive of the subdirectory only, streamed to disk. When the archive rebuilds to
@@ -611,28 +612,63 @@ class GitLabSource:
             self._reachable.popitem(last=False)
 
     async def read_file(self, commit: str, path: str, *, max_size: int) -> bytes | None:
-        """The raw blob via ``files/:path/raw``; cached by (commit, path)."""
+        """The blob at ``path`` via ``files/:path`` (JSON: the content and the blob id
+        it must hash to; a cut or altered answer is asked again, then a 502: it must
+        never become a ``.mod``); cached by (commit, path), bounded in bytes."""
         key = (commit, path)
         if key in self._files:
             self._files.move_to_end(key)
             return self._files[key]
-        try:
-            data: bytes | None = await self.client.get_raw(
-                f"{self._base}/repository/files/{quote(path, safe='')}/raw",
-                params={"ref": commit},
-                what=f"{self.display_name}/{path}@{commit[:12]}",
-                max_size=max_size,
-            )
-        except GoneError:
-            raise
-        except NotFoundError:
-            data = None
+        data = await self._read_checked(commit, path, max_size=max_size)
         self._files[key] = data
         self._file_bytes += len(data or b"")
         while len(self._files) > 4096 or self._file_bytes > _MAX_FILE_CACHE:
             _, dropped = self._files.popitem(last=False)
             self._file_bytes -= len(dropped or b"")
         return data
+
+    async def _read_checked(self, commit: str, path: str, *, max_size: int) -> bytes | None:
+        what = f"{self.display_name}/{path}@{commit[:12]}"
+        attempts = self.client.retry.attempts
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self.client.retry.delay(attempt - 1))
+            try:
+                body = await self.client.get_raw(
+                    f"{self._base}/repository/files/{quote(path, safe='')}",
+                    params={"ref": commit},
+                    what=what,
+                    # base64 is 4/3 of the bytes, plus the answer's other fields
+                    max_size=max_size * 4 // 3 + 64 * 1024,
+                )
+            except GoneError:
+                raise GoneError(f"{what} is larger than {max_size} bytes") from None
+            except NotFoundError:
+                return None  # no such file, or a directory
+            try:
+                doc = json.loads(body)
+                sha, size = str(doc["blob_id"]), int(doc["size"])
+            except (ValueError, KeyError, TypeError):
+                log.warning("%s: unreadable files answer (attempt %d)", what, attempt)
+                continue
+            if size > max_size:
+                raise GoneError(f"{what} is larger than {max_size} bytes")
+            content = doc.get("content")
+            try:
+                raw = base64.b64decode(content if isinstance(content, str) else "")
+            except (binascii.Error, ValueError):
+                raw = b""
+            if size and not raw and len(sha) == 40 and _is_hex(sha):
+                # An answer without its content: the blob, checked the same way.
+                raw = await self._blob(sha, path, commit, max_size=max_size)
+            if git_blob_id(raw) == sha:
+                return raw
+            log.warning("%s: bytes do not match blob %s (attempt %d)", what, sha[:12], attempt)
+        raise UpstreamError(
+            f"{what}: {self.client.host} sent bytes that are not the file's (their git blob "
+            f"id differs from the one it names) {attempts} times; gosub does not serve them. "
+            "Try again later"
+        )
 
     async def is_ancestor(self, ancestor: str, commit: str) -> bool:
         """Merge base of the two is ``ancestor`` (``repository/merge_base``)."""
@@ -911,29 +947,5 @@ class GitLabSource:
         )
 
     async def _file_blob(self, commit: str, path: str) -> bytes | None:
-        """A small file with its blob id (``repository/files/:path``, JSON), checked;
-        None when there is none."""
-        what = f"{self.display_name}/{path}@{commit[:12]}"
-        try:
-            data = await self.client.get_json(
-                f"{self._base}/repository/files/{quote(path, safe='')}",
-                params={"ref": commit},
-                what=what,
-            )
-        except NotFoundError:
-            return None
-        if not isinstance(data, dict):
-            raise UpstreamError(f"{what}: unexpected answer from {self.client.host}")
-        if int(data.get("size") or 0) > MAX_GITATTRIBUTES:
-            raise GoneError(f"{what} is larger than {MAX_GITATTRIBUTES} bytes")
-        try:
-            content = base64.b64decode(str(data.get("content", "")), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise UpstreamError(f"{what}: undecodable content from {self.client.host}") from exc
-        blob_id = str(data.get("blob_id", ""))
-        if git_blob_id(content) != blob_id:
-            # Bytes that are not their own blob: take the blob itself, checked.
-            if len(blob_id) == 40 and _is_hex(blob_id):
-                return await self._blob(blob_id, path, commit, max_size=MAX_GITATTRIBUTES)
-            raise UpstreamError(f"{what}: {self.client.host} sent no blob id")
-        return content
+        """A .gitattributes read alone, checked against its blob id; None when none."""
+        return await self.read_file(commit, path, max_size=MAX_GITATTRIBUTES)
