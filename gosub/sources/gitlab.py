@@ -32,6 +32,7 @@ import binascii
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -128,6 +129,31 @@ class GitLabClient:
         self._rate: dict[str, str] = {}
         # Until when (monotonic) the archive endpoint said it is rate limited.
         self._archive_limited_until = 0.0
+
+    @classmethod
+    def from_env(
+        cls,
+        host: str = "gitlab.com",
+        env: Mapping[str, str] | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> GitLabClient:
+        """The client for GitLab ``host``, configured from ``env`` (default
+        ``os.environ``): ``GITLAB_API_URL`` is the API of the GitLab the token belongs
+        to (default gitlab.com's), ``GITLAB_TOKEN`` its token. Another host gets its own
+        ``https://HOST/api/v4`` and no token: a token is never sent to a host it was not
+        made for."""
+        env = os.environ if env is None else env
+        configured = (env.get("GITLAB_API_URL") or DEFAULT_API_URL).rstrip("/")
+        if httpx.URL(configured).host == host.split(":", 1)[0]:
+            return cls(
+                api_url=configured,
+                token=env.get("GITLAB_TOKEN") or None,
+                timeout=timeout,
+                retry=retry,
+            )
+        return cls(api_url=api_url_for(host), timeout=timeout, retry=retry)
 
     @property
     def has_token(self) -> bool:
