@@ -759,7 +759,12 @@ class GitLabSource:
         """The subdirectory's archive (one listing, one download), checked against the
         subdirectory's tree id; when it differs, or GitLab rate-limits archives, the
         files come from the tree listing and their blobs, with Go's conversions applied.
-        ``extras`` are read as raw files."""
+        ``extras`` are read alone (``files/:path``, checked against their blob ids).
+
+        The archive applies the .gitattributes of the subdirectory's ancestors too (git
+        archive reads attributes from the whole tree, with a pathspec and in a bare
+        repository alike), so an archive that is its tree's blobs had nothing to
+        convert."""
         root = Path(tempfile.mkdtemp(prefix="gosub-", dir=self.spool_dir))
         arch = Archive(root=root)
         try:
