@@ -586,3 +586,34 @@ async def test_requests_keep_to_the_deadline(gitlab: GitLabStandin, client: GitL
         await GitLabSource(client, "acme/mono").resolve("main")
     assert time.monotonic() - start < 1.5
     gitlab.reset()
+
+
+async def test_a_short_retry_after_is_waited_for_once(
+    gitlab: GitLabStandin, client: GitLabClient
+) -> None:
+    source = GitLabSource(client, "acme/mono")
+    gitlab.reset()
+    gitlab.fail("tags", 429, headers={"Retry-After": "1"}, times=1)
+    assert "go/lib/v1.0.0" in await source.list_tags("go/lib/v")
+    assert gitlab.counts["tags"] == 2
+    gitlab.reset()
+    gitlab.fail("tags", 429, headers={"Retry-After": "1"}, times=5)
+    with pytest.raises(RateLimitedError):
+        await source.list_tags("go/lib/v")
+    assert gitlab.counts["tags"] == 2
+    gitlab.reset()
+
+
+async def test_invalid_json_is_asked_again_once_then_502(
+    gitlab: GitLabStandin, client: GitLabClient
+) -> None:
+    source = GitLabSource(client, "acme/mono")
+    gitlab.reset()
+    gitlab.fail("tags", 200, body=b"<html>oops", times=1)
+    assert "go/lib/v1.0.0" in await source.list_tags("go/lib/v")
+    gitlab.reset()
+    gitlab.fail("commit", 200, body=b'["not", "a commit"]', times=5)
+    with pytest.raises(UpstreamError, match="unexpected answer"):
+        await source.resolve("main")
+    assert gitlab.counts["commit"] == 2
+    gitlab.reset()

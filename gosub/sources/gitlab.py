@@ -383,16 +383,34 @@ class GitLabClient:
         detail = f": {message}" if message else ""
         return UpstreamError(f"{self.host} answered {status} ({what}){detail}")
 
-    async def get_json(self, path: str, *, params: Params | None = None, what: str) -> Any:
-        """GET a JSON document."""
-        _, body = await self._send(path, params=params, what=what)
-        return self._json(body, what)
+    async def get_json(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        what: str,
+        expect: type | tuple[type, ...] = (dict, list),
+    ) -> Any:
+        """GET a JSON document of type ``expect``; a 200 whose body is not one is asked
+        again once, then reported (502)."""
+        for attempt in (1, 2):
+            _, body = await self._send(path, params=params, what=what)
+            try:
+                return self._json(body, what, expect)
+            except UpstreamError as exc:
+                if attempt == 2:
+                    raise
+                log.warning("%s; asking again", exc.message)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _json(self, body: bytes, what: str) -> Any:
+    def _json(self, body: bytes, what: str, expect: type | tuple[type, ...]) -> Any:
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UpstreamError(f"{self.host} sent invalid JSON ({what})") from exc
+        if not isinstance(data, expect):
+            raise UpstreamError(f"{self.host} sent an unexpected answer ({what})")
+        return data
 
     async def get_paginated(
         self, path: str, *, params: Mapping[str, str], what: str, revalidate: bool = False
@@ -402,8 +420,6 @@ class GitLabClient:
         items: list[Any] = []
         page, nxt = await self._page(path, params, what, revalidate)
         while True:
-            if not isinstance(page, list):
-                raise UpstreamError(f"{self.host} sent an unexpected answer ({what})")
             items.extend(page)
             if not nxt:
                 return items
@@ -415,15 +431,24 @@ class GitLabClient:
         self, path: str, params: Mapping[str, str] | None, what: str, revalidate: bool
     ) -> tuple[Any, str | None]:
         key = path + ("?" + urlencode(sorted(params.items())) if params else "")
-        cached = self._etags.get(key) if revalidate else None
-        headers = {"If-None-Match": cached[0]} if cached else None
-        resp, body = await self._send(path, params=params, headers=headers, what=what)
-        if resp.status_code == 304 and cached is not None:
-            self._etags.move_to_end(key)
-            return cached[1], cached[2]
-        if resp.status_code == 304:
-            raise UpstreamError(f"{self.host} answered 304 to an unconditional request ({what})")
-        data = self._json(body, what)
+        for attempt in (1, 2):
+            cached = self._etags.get(key) if revalidate else None
+            headers = {"If-None-Match": cached[0]} if cached else None
+            resp, body = await self._send(path, params=params, headers=headers, what=what)
+            if resp.status_code == 304 and cached is not None:
+                self._etags.move_to_end(key)
+                return cached[1], cached[2]
+            if resp.status_code == 304:
+                raise UpstreamError(
+                    f"{self.host} answered 304 to an unconditional request ({what})"
+                )
+            try:
+                data = self._json(body, what, list)
+                break
+            except UpstreamError as exc:
+                if attempt == 2:
+                    raise
+                log.warning("%s; asking again", exc.message)
         nxt = resp.links.get("next", {}).get("url")
         etag = resp.headers.get("etag")
         if revalidate and etag:
@@ -561,8 +586,8 @@ class GitLabSource:
     async def is_public(self) -> bool:
         """Whether the project's visibility is public (``GET /projects/:id``); a project
         the token cannot see is reported as not found."""
-        data = await self.client.get_json(self._base, what=self.display_name)
-        return isinstance(data, dict) and data.get("visibility") == "public"
+        data = await self.client.get_json(self._base, what=self.display_name, expect=dict)
+        return bool(data.get("visibility") == "public")
 
     async def rate_limit(self) -> dict[str, Any] | None:
         """The RateLimit-* figures GitLab last sent, or None."""
@@ -609,6 +634,7 @@ class GitLabSource:
             f"{self._base}/repository/commits/{quote(ref, safe='')}",
             params={"stats": "false"},
             what=what,
+            expect=dict,
         )
         try:
             commit = Commit(sha=str(data["id"]), time=_parse_time(str(data["committed_date"])))
@@ -627,8 +653,9 @@ class GitLabSource:
             f"{self._base}/repository/commits/{sha}/refs",
             params={"type": "all", "per_page": "1"},
             what=f"refs containing {sha[:12]} in {self.display_name}",
+            expect=list,
         )
-        if not isinstance(refs, list) or not refs:
+        if not refs:
             raise NotFoundError(
                 f"{self.display_name}@{ref}: commit {sha[:12]} is on no branch or tag of "
                 "the repository"
@@ -711,11 +738,12 @@ class GitLabSource:
                         f"{self._base}/repository/merge_base",
                         params=[("refs[]", a), ("refs[]", commit)],
                         what=f"ancestry of {commit[:12]} in {self.display_name}",
+                        expect=dict,
                     )
                 except NotFoundError:
                     result = False  # unrelated histories: no merge base
                 else:
-                    result = isinstance(data, dict) and data.get("id") == a
+                    result = data.get("id") == a
             self._ancestry[key] = result
             while len(self._ancestry) > 4096:
                 self._ancestry.popitem(last=False)
