@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gosub import GoproxyConfig
@@ -474,33 +475,21 @@ async def test_token_goes_to_the_api_origin_only(
 # -- through the web layer and the go command -------------------------------------------
 
 
-class GitLabSources:
-    """Stands in for :class:`gosub.sources.Sources` until the factory knows GitLab:
-    every config's OWNER/REPO is a project of the stand-in."""
-
-    def __init__(self, client: GitLabClient) -> None:
-        self.client = client
-        self.has_token = client.has_token
-
-    def open(self, config: GoproxyConfig) -> GitLabSource:
-        return GitLabSource(self.client, f"{config.owner}/{config.repo}")
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
 @pytest.fixture
 def gitlab_gosub(gitlab: GitLabStandin) -> Iterator[str]:
     """gosub under uvicorn, every scenario at /NAME/, read from the GitLab stand-in."""
-    from gosub.web import GoproxyApp, Shared, goproxy
+    from gosub.web import GoproxyApp, goproxy, make_shared
     from tests.conftest import UvicornThread
 
-    client = GitLabClient(api_url=gitlab.api_url, retry=FAST_RETRY)
-    shared = Shared(GitLabSources(client), ProcessCache(), ZipStore())  # type: ignore[arg-type]
+    # Wired as a deployment is: the factory picks GitLab from forge (or gitlab.com),
+    # and GITLAB_API_URL names the GitLab whose host the configs are on.
+    shared = make_shared({"GITLAB_API_URL": gitlab.api_url}, retry=FAST_RETRY)
+    host = httpx.URL(gitlab.api_url).netloc.decode()
     app: GoproxyApp | None = None
     for s in SCENARIOS.values():
         config = GoproxyConfig(
-            url=f"https://gitlab.example.test/{s.owner}/{s.repo}",
+            url=f"https://{host}/{s.owner}/{s.repo}",
+            forge="gitlab",
             module=s.module,
             directory=s.directory,
             tag_prefix=s.tag_prefix,
