@@ -27,7 +27,7 @@ from gosub.sources.base import RetryPolicy
 from gosub.sources.gitlab import GitLabClient, GitLabSource
 from gosub.store import ProcessCache, ZipStore
 from tests.repos import ROOT_LICENSE, SCENARIOS
-from tests.support.ghapi import alter
+from tests.support.ghapi import GitHubStandin, alter
 from tests.support.git import GitRepo
 from tests.support.glapi import GitLabStandin
 from tests.support.golang import DirectModeServer, GoRunner
@@ -606,3 +606,49 @@ async def test_invalid_json_is_asked_again_once_then_502(
         await source.resolve("main")
     assert gitlab.counts["commit"] == 2
     gitlab.reset()
+
+
+@pytest.fixture
+def shared_gitlab_gosub(gitlab: GitLabStandin, standin: GitHubStandin) -> Iterator[str]:
+    """The shared URL-configured server, serving github.com and (as forge_hosts says)
+    the GitLab stand-in's host, 127.0.0.1."""
+    from gosub import gosub
+    from tests.conftest import UvicornThread
+
+    env = {"GITHUB_API_URL": standin.api_url, "GITLAB_API_URL": gitlab.api_url}
+    app = gosub("/", env=env, retry=FAST_RETRY, forge_hosts=["github.com", "127.0.0.1=gitlab"])
+    server = UvicornThread(app)
+    url = server.start()
+    yield url
+    server.stop()
+
+
+def test_shared_mode_names_the_host_and_serves_allowed_forges_only(
+    gitlab: GitLabStandin,
+    shared_gitlab_gosub: str,
+    tmp_path: Path,
+    gocache: Path,
+    direct_answers: DirectAnswers,
+) -> None:
+    base = shared_gitlab_gosub
+    config = f"127.0.0.1/{NESTED}:d=go%2Flib&p=go%2Flib%2Fv;"  # a nested group
+    gitlab.reset()
+    got = GoRunner(tmp_path / "go", gocache=gocache).mod_download(
+        "example.test/mono", "v1.0.0", goproxy=f"{base}/{config}/"
+    )
+    assert not got.get("Error"), got
+    want = direct_answers.get("mono", "v1.0.0")
+    assert (got["Sum"], got["GoModSum"]) == (want["Sum"], want["GoModSum"])
+    assert gitlab.counts["archive"] == 1
+    # The same repository on github.com's stand-in, through the same server.
+    gh = httpx.get(
+        f"{base}/github.com/acme/mono:d=go%2Flib&p=go%2Flib%2Fv;/example.test/mono/@v/list"
+    )
+    assert gh.status_code == 200 and "v1.0.0" in gh.text
+    # A host not on the allowlist is never contacted.
+    gitlab.reset()
+    other = httpx.get(f"{base}/gitlab.com/{NESTED}:d=go%2Flib;/example.test/mono/@v/list")
+    assert other.status_code == 404 and "does not serve repositories on gitlab.com" in other.text
+    evil = httpx.get(f"{base}/evil.example/acme/mono;/example.test/mono/@v/list")
+    assert evil.status_code == 404 and "evil.example" in evil.text
+    assert gitlab.api_requests() == 0

@@ -73,7 +73,7 @@ def test_original_invalid_module_is_refused_by_name() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["", "github.com/a/b", "gitlab.com/a/b;", "github.com/a;", "github.com/a/b/c;", "x;"]
+    "path", ["", "github.com/a/b", "gitlab.com/a;", "github.com/a;", "nohost/a/b;", "x;"]
 )
 def test_not_a_config(path: str) -> None:
     assert gosub_decode(path) is None
@@ -319,3 +319,19 @@ def test_url_configs_are_always_the_github_api() -> None:
     assert decoded is not None and decoded[0].forge == "github"
     with pytest.raises(ConfigError):
         gosub_encode(GoproxyConfig(url="https://github.com/acme/lib.git", forge="git"))
+
+
+def test_url_configs_name_the_host() -> None:
+    """HOST/PATH before the ':' or ';': GitLab's nested groups round-trip, GitHub paths
+    are OWNER/REPO, and a host's forge comes from the server's map, never git."""
+    config = GoproxyConfig(url="https://gitlab.com/group/sub/project", directory="go")
+    assert gosub_encode(config) == "gitlab.com/group/sub/project:d=go;"
+    decoded = gosub_decode("gitlab.com/group/sub/project:d=go;")
+    assert decoded is not None and decoded[0] == config and decoded[0].forge == "gitlab"
+    corp = gosub_decode("git.corp.example/a/b;", {"git.corp.example": "gitlab"})
+    assert corp is not None and corp[0].forge == "gitlab" and corp[0].path == "a/b"
+    assert gosub_decode("ghe.corp.example/a/b;")[0].forge == "github"  # type: ignore[index]
+    with pytest.raises(ConfigError, match="OWNER/REPO"):
+        gosub_decode("github.com/a/b/c;")
+    with pytest.raises(ConfigError):
+        gosub_encode(GoproxyConfig(url="https://gitlab.example:8443/a/b", forge="gitlab"))

@@ -55,7 +55,7 @@ def test_page_without_javascript(site: str) -> None:
     bad = httpx.get(site + "/", params={"url": "https://github.com/only-owner"})
     assert bad.status_code == 200 and "is not a repository URL" in bad.text
     other = httpx.get(site + "/", params={"url": "https://gitlab.com/a/b"})
-    assert "only names github.com repositories" in other.text
+    assert "does not serve repositories on gitlab.com" in other.text
 
 
 @pytest.mark.skipif(
