@@ -452,3 +452,21 @@ def _fuzz_app(standin: GitHubStandin) -> Any:
             "/go/", SCENARIOS["mono"].config(), shared=shared, fallback=gosub("/", shared=shared)
         )
     return _FUZZ[standin.api_url]
+
+
+async def test_a_request_barred_from_code_hosts_asks_them_nothing(reset: GitHubStandin) -> None:
+    """gosub.upstream.forbidden: answered from the caches or refused, never fetched."""
+    from gosub import upstream
+    from gosub.errors import NotFoundError
+
+    app, _ = _app(reset, "mono")
+    repo = app.repo_for("example.test/mono")
+    await repo.stat("v1.0.0")  # cached now
+    reset.reset()
+    with upstream.forbidden(lambda what: NotFoundError(f"not cached: {what}")):
+        assert (await repo.stat("v1.0.0")).version == "v1.0.0"
+        with pytest.raises(NotFoundError, match="not cached"):
+            await repo.stat("v1.1.0")
+        with pytest.raises(NotFoundError, match="not cached"):
+            await repo.zip("v1.0.0")
+    assert sum(reset.counts.values()) == 0, reset.counts

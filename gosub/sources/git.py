@@ -51,6 +51,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from gosub import upstream
 from gosub.errors import (
     GoneError,
     GosubError,
@@ -348,6 +349,7 @@ class GitMirror:
             cached = self._refs
             if cached is not None and time.monotonic() - cached.at < self.refs_ttl:
                 return cached
+            upstream.check(self.public)
             r = await self.git("ls-remote", "-q", "--end-of-options", "origin", what=self.public)
             if r.rc != 0:
                 raise _remote_error(self.public, "git ls-remote", r.err)
@@ -411,6 +413,7 @@ class GitMirror:
         return out
 
     async def _fetch(self, specs: list[str], *, prune: bool) -> None:
+        upstream.check(self.public)
         args = [
             "-c",
             "protocol.version=2",

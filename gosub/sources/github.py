@@ -43,7 +43,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from gosub import deadline
+from gosub import deadline, upstream
 from gosub.errors import (
     GoneError,
     NotFoundError,
@@ -191,6 +191,7 @@ class GitHubClient:
         returns the response for 200 and 304 and raises the
         matching :mod:`gosub.errors` error otherwise. A rate limit that lifts within
         :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
+        upstream.check(what)
         url = self.api_url + path
         hdrs = {"Accept": accept, **(headers or {})}
         last: Exception | None = None
@@ -384,6 +385,7 @@ class GitHubClient:
         await self._stream_to(self.api_url + path, dest, what=what, max_bytes=max_bytes)
 
     async def _stream_to(self, url: str, dest: Path, *, what: str, max_bytes: int) -> None:
+        upstream.check(what)
         try:
             async with self._http.stream(
                 "GET",

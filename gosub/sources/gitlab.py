@@ -47,7 +47,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from gosub import deadline
+from gosub import deadline, upstream
 from gosub.errors import (
     GoneError,
     NotFoundError,
@@ -276,6 +276,7 @@ class GitLabClient:
         retries inside the request's deadline; returns the response and body for 200
         and 304 and raises the matching :mod:`gosub.errors` error otherwise. A rate
         limit that lifts within :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
+        upstream.check(what)
         url = path if path.startswith(("http://", "https://")) else self.api_url + path
         last: Exception | None = None
         tries = attempts or self.retry.attempts
@@ -470,6 +471,7 @@ class GitLabClient:
     ) -> None:
         """Stream ``path`` to ``dest`` (one attempt; the caller retries, since a corrupt
         archive is only detected when it is read)."""
+        upstream.check(what)
         await self._send(
             path,
             params=params,

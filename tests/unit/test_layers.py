@@ -11,11 +11,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "gosub"
 
 # Layer of a module (by its dotted name below gosub) → the layers it may import.
-# config, errors and deadline are leaf modules every layer may use.
-LEAVES = {"errors", "deadline"}
+# config, errors, deadline and upstream are leaf modules every layer may use.
+LEAVES = {"errors", "deadline", "upstream"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "deadline": set(),
+    "upstream": set(),
     "golang": {*LEAVES, "golang"},
     "config": {*LEAVES, "golang"},
     "sources": {*LEAVES, "golang", "config", "sources"},
