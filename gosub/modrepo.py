@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from gosub import deadline
+from gosub import deadline, upstream
 from gosub.config import GoproxyConfig
 from gosub.errors import (
     BadRequestError,
@@ -364,6 +364,8 @@ class ModuleRepo:
         try:
             commit = await self.source.resolve(rev)
         except NotFoundError:
+            if not upstream.allowed():
+                raise  # the request may not ask the host: its own refusal says so
             if semver.is_valid(query) and not pseudo.is_pseudo_version(query):
                 raise NotFoundError(
                     f"{self.path}@{query}: unknown revision: no tag "
