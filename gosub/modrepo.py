@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from gosub import deadline, upstream
+from gosub import deadline, metrics, upstream
 from gosub.config import GoproxyConfig
 from gosub.errors import (
     BadRequestError,
@@ -299,7 +299,10 @@ class ModuleRepo:
     async def _store_read(self, name: str) -> bytes | None:
         if self.store is None:
             return None
-        return await self.store.get(self._store_key(name))
+        data = await self.store.get(self._store_key(name))
+        if data is not None:
+            metrics.reached("store")
+        return data
 
     async def _store_write(self, name: str, data: bytes) -> None:
         if self.store is not None and name:
@@ -782,11 +785,13 @@ class ModuleRepo:
         key = ("zip", *self._key, version)
         stored = self.zips.get(key)
         if stored is not None:
+            metrics.reached("spool")
             return stored
         if self.store is not None and _canonical_version(version) == version:
             skey = self._store_key(gomodule.escape_version(version) + ".zip")
             path = await anyio.to_thread.run_sync(self.store.local_path, skey)
             if path is not None:
+                metrics.reached("store")
                 found = await self.cache.once(
                     ("disk-zip", str(path)), lambda: self._stored_checked(path, version)
                 )

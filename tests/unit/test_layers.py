@@ -11,12 +11,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "gosub"
 
 # Layer of a module (by its dotted name below gosub) → the layers it may import.
-# config, errors, deadline and upstream are leaf modules every layer may use.
-LEAVES = {"errors", "deadline", "upstream"}
+# config and the request-scoped leaves (errors, deadline, upstream, metrics) are usable by every layer.
+LEAVES = {"errors", "deadline", "upstream", "metrics"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "deadline": set(),
     "upstream": set(),
+    "metrics": set(),
     "golang": {*LEAVES, "golang"},
     "config": {*LEAVES, "golang"},
     "sources": {*LEAVES, "golang", "config", "sources"},
