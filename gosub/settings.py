@@ -58,6 +58,7 @@ _SERVER_KEYS = {
     "shared",
     "shared_base",
     "owners",
+    "forge_hosts",
     "allow_private",
     "cache_dir",
     "cache_bucket",
@@ -88,6 +89,8 @@ class Settings:
     shared: bool = True
     shared_base: str = "/"
     owners: tuple[str, ...] | None = None
+    # shared mode: the code hosts served, HOST or HOST=github|gitlab (github.com only)
+    forge_hosts: tuple[str, ...] = ("github.com",)
     allow_private: bool = False
     modules: tuple[ModuleSettings, ...] = field(default_factory=tuple)
     cache_dir: str = ""  # the persistent disk tier ("" = none)
@@ -196,12 +199,21 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
     git_timeout = _number(
         "git_timeout", env.get("GOSUB_GIT_TIMEOUT") or server.get("git_timeout", 120), float
     )
+    forge_hosts: Any = server.get("forge_hosts", ["github.com"])
+    if env.get("GOSUB_FORGE_HOSTS"):
+        forge_hosts = [h.strip() for h in env["GOSUB_FORGE_HOSTS"].split(",") if h.strip()]
+    if not (isinstance(forge_hosts, list) and all(isinstance(h, str) for h in forge_hosts)):
+        raise ConfigError("[server] forge_hosts must be a list of host names")
+    from gosub.web.urlconfig import forge_map
+
+    forge_map(forge_hosts)  # refuses a bad entry now, not at the first request
     settings = Settings(
         host=str(env.get("GOSUB_HOST") or server.get("host", "127.0.0.1")),
         port=port,
         shared=bool(server.get("shared", not modules)),
         shared_base=str(server.get("shared_base", "/")),
         owners=tuple(owners) if owners is not None else None,
+        forge_hosts=tuple(forge_hosts),
         allow_private=bool(server.get("allow_private", False)),
         modules=tuple(_module(m, i) for i, m in enumerate(modules)),
         cache_dir=str(env.get("GOSUB_CACHE_DIR", server.get("cache_dir", default_cache_dir(env)))),
@@ -263,6 +275,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
             settings.shared_base,
             shared=shared,
             owners=settings.owners,
+            forge_hosts=settings.forge_hosts,
             allow_private=settings.allow_private,
         )
     for m in reversed(settings.modules):

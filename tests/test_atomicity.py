@@ -1,9 +1,11 @@
 """A crash in the middle of writing the persistent store leaves no entry behind: the
-writer is a real process killed with SIGKILL halfway through a zip, and a gosub started
-afterwards on the same directory builds and serves the right bytes."""
+writer is a real process killed with SIGKILL halfway through a zip (``put_file``), and a
+gosub started afterwards on the same directory builds and serves the right bytes; killed
+halfway through ``put`` (.info, .mod, list), it leaves no entry or the previous one."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,6 +13,8 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 from gosub.store import namespace, store_key
 from tests.conftest import mono_server
@@ -88,3 +92,85 @@ def test_killed_writer_leaves_no_entry(
     assert got["Sum"] == ref["Sum"]
     assert final.read_bytes() != junk.read_bytes()
     assert final.read_bytes()[:2] == b"PK"
+
+
+# put (the .info, .mod and list entries) writes bytes through one file object; the
+# writer slows that file down the same way.
+PUT_WRITER = textwrap.dedent(
+    """
+    import asyncio, os, sys, time
+    from pathlib import Path
+    from gosub.store import DiskStore
+
+    real_fdopen = os.fdopen
+
+    class SlowFile:
+        def __init__(self, fh):
+            self.fh = fh
+        def write(self, data):
+            for i in range(0, len(data), 4096):
+                self.fh.write(data[i : i + 4096])
+                self.fh.flush()
+                time.sleep(0.05)
+            return len(data)
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    os.fdopen = lambda fd, *a, **k: SlowFile(real_fdopen(fd, *a, **k))
+    root, key, src = sys.argv[1:]
+    asyncio.run(DiskStore(root).put(key, Path(src).read_bytes()))
+    """
+)
+
+
+def _written(final: Path, old: bytes | None) -> int:
+    """Bytes written so far for ``final``: its temporary files, or ``final`` itself
+    once it is no longer the old entry (a writer that is not atomic)."""
+    if not final.parent.exists():
+        return 0
+    n = sum(t.stat().st_size for t in final.parent.glob(".tmp-*"))
+    if final.exists() and final.read_bytes() != old:
+        n += final.stat().st_size
+    return n
+
+
+@pytest.mark.parametrize(
+    ("file", "old"),
+    [("v1.1.0.info", None), ("v1.1.0.mod", None), ("list", b"v1.0.0\n"), ("list", None)],
+)
+def test_killed_put_leaves_no_entry_or_the_old_one(
+    tmp_path: Path, file: str, old: bytes | None
+) -> None:
+    key = store_key(namespace(MONO.config().identity), "example.test/mono", file)
+    cache_dir = tmp_path / "cache"
+    final = cache_dir.joinpath(*key.split("/"))
+    if old is not None:
+        final.parent.mkdir(parents=True)
+        final.write_bytes(old)
+    new = tmp_path / "new"
+    new.write_bytes(b"v9.9.9\n" * 30_000)  # 210 kB: about 50 slow writes
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PUT_WRITER, str(cache_dir), key, str(new)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while (progress := _written(final, old)) < 8192:
+            assert proc.poll() is None and time.monotonic() < deadline, "writer did not start"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert 0 < progress < new.stat().st_size  # killed mid-write
+    if old is None:
+        assert not final.exists()
+    else:
+        assert final.read_bytes() == old
+    # What a reader sees: the stray temporary file is never an entry.
+    from gosub.store import DiskStore
+
+    assert asyncio.run(DiskStore(cache_dir).get(key)) == old

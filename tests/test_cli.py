@@ -105,7 +105,7 @@ def test_encode_decode() -> None:
     )
     dec = _cli("decode", enc.stdout.strip())
     assert dec.returncode == 0 and '"directory": "go/lib"' in dec.stdout
-    bad = _cli("decode", "gitlab.com/x/y;")
+    bad = _cli("decode", "nohost/x/y;")  # not HOST/PATH: a host has a dot
     assert bad.returncode == 2 and bad.stderr.startswith("gosub: ") and bad.stderr.count("\n") == 1
 
 

@@ -15,7 +15,7 @@ from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
-from tests.support.golang import GoRunner
+from tests.support.golang import DirectModeServer, GoRunner
 
 
 def proxy(gosub_url: str, name: str) -> str:
@@ -113,24 +113,41 @@ def fresh_gosub(standin: GitHubStandin) -> Iterator[str]:
 
 
 def test_request_budget_cold_and_warm(
-    standin: GitHubStandin, fresh_gosub: str, tmp_path: Path, gocache: Path
+    standin: GitHubStandin,
+    fresh_gosub: str,
+    tmp_path: Path,
+    gocache: Path,
+    direct: DirectModeServer,
 ) -> None:
     """A cold go mod download (info + mod + zip) costs at most 4 API requests and one
-    archive download; serving it again in the same process costs nothing."""
+    archive download; serving it again in the same process costs nothing. Both give
+    the version Go's direct mode gives (a budget met by failing is no budget met)."""
     for name, version in [("mono", "v1.1.0"), ("major2", "v2.1.0")]:
+        module = SCENARIOS[name].module
+        ref = GoRunner(tmp_path / f"direct-{name}", gocache=gocache).mod_download(
+            module, version, goproxy="direct", env=direct.env()
+        )
+        assert not ref.get("Error") and ref["Sum"].startswith("h1:"), ref
         standin.reset()
-        GoRunner(tmp_path / f"cold-{name}", gocache=gocache).mod_download(
-            SCENARIOS[name].module, version, goproxy=f"{fresh_gosub}/{name}/"
+        cold = GoRunner(tmp_path / f"cold-{name}", gocache=gocache).mod_download(
+            module, version, goproxy=f"{fresh_gosub}/{name}/"
         )
         counts = dict(standin.counts)
         downloads = counts.pop("codeload", 0)
         assert sum(counts.values()) <= 4, counts
         assert downloads <= 1, standin.counts
         standin.reset()
-        GoRunner(tmp_path / f"warm-{name}", gocache=gocache).mod_download(
-            SCENARIOS[name].module, version, goproxy=f"{fresh_gosub}/{name}/"
+        warm = GoRunner(tmp_path / f"warm-{name}", gocache=gocache).mod_download(
+            module, version, goproxy=f"{fresh_gosub}/{name}/"
         )
         assert sum(standin.counts.values()) == 0, standin.counts
+        for got in (cold, warm):
+            assert not got.get("Error"), got
+            assert (got["Version"], got["Sum"], got["GoModSum"]) == (
+                ref["Version"],
+                ref["Sum"],
+                ref["GoModSum"],
+            )
 
 
 def test_list_budget(standin: GitHubStandin, fresh_gosub: str) -> None:

@@ -26,7 +26,6 @@ import httpx
 import pytest
 
 from gosub import GoproxyConfig
-from gosub.errors import ConfigError
 from gosub.golang import pseudo
 from gosub.sources import Sources
 from gosub.web import GoproxyApp, Shared, goproxy, make_shared
@@ -448,9 +447,12 @@ def test_serve_a_local_path_offline(repos: dict[str, GitRepo], repos_root: Path)
         proc.wait(10)
 
 
-def test_gitlab_forge_is_not_served_yet() -> None:
-    with pytest.raises(ConfigError, match="gitlab"):
-        Sources().open(GoproxyConfig(url="https://gitlab.com/group/sub/project"))
+def test_gitlab_urls_open_the_gitlab_source() -> None:
+    from gosub.sources.gitlab import GitLabSource
+
+    source = Sources().open(GoproxyConfig(url="https://gitlab.com/group/sub/project"))
+    assert isinstance(source, GitLabSource) and source.project == "group/sub/project"
+    assert source.url == "https://gitlab.com/group/sub/project"
 
 
 def test_mirror_is_a_partial_clone_with_gos_attributes(

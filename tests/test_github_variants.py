@@ -12,7 +12,7 @@ import pytest
 
 from gosub import GoproxyConfig, goproxy
 from tests.conftest import FAST_RETRY
-from tests.repos import ROOT_LICENSE
+from tests.repos import ROOT_LICENSE, SCENARIOS
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
 
@@ -90,6 +90,73 @@ async def test_token_sent_to_api_only_and_never_echoed(standin: GitHubStandin) -
             r = await c.get(path)
             assert "tok-123" not in r.text
     assert standin.requests and all(auth for _, _, auth in standin.requests)
+
+
+@pytest.mark.parametrize("name", ["mono", "attrs", "custom"])
+async def test_token_never_leaves_the_api_host(standin: GitHubStandin, name: str) -> None:
+    """A whole version with a token: every API request carries it, and the archive,
+    served from another origin (as codeload.github.com), is fetched without it. mono's
+    archive is the commit's tree; attrs' is patched from trees and blobs; custom peels
+    annotated tags."""
+    s = SCENARIOS[name]
+    token = "tok-never-elsewhere"
+    app = goproxy(
+        "/",
+        s.config(),
+        env={"GITHUB_API_URL": standin.api_url, "GITHUB_TOKEN": token},
+        retry=FAST_RETRY,
+    )
+    standin.reset()
+    version = s.versions[0]
+    base = f"/{s.module}/@v/"
+    async with _client(app) as c:
+        for path in [base + "list", f"/{s.module}/@latest"] + [
+            base + version + ext for ext in (".info", ".mod", ".zip")
+        ]:
+            r = await c.get(path)
+            assert r.status_code == 200, (path, r.text)
+            assert token not in r.text and token not in str(r.headers)
+    assert standin.archive_requests, "no archive was downloaded"
+    assert not any(auth for _, _, auth in standin.archive_requests), standin.archive_requests
+    assert standin.requests and all(auth for _, _, auth in standin.requests)
+    for e in standin.exchanges:
+        sent = " ".join(e.headers.values())
+        if e.origin == "api":
+            assert e.headers.get("authorization") == f"Bearer {token}", e
+        else:
+            assert "authorization" not in e.headers and token not in sent, e
+
+
+@pytest.mark.parametrize("name", ["mono", "attrs"])
+async def test_file_reads_redirected_to_another_origin(standin: GitHubStandin, name: str) -> None:
+    """File reads (mono's go.mod through contents; attrs' blobs patched into its archive)
+    answered with a 302 to the second origin: gosub serves the same bytes as without the
+    redirect, and the other origin never sees the token."""
+    s = SCENARIOS[name]
+    token = "tok-reads-elsewhere"
+    version = s.versions[0]
+    paths = [f"/{s.module}/@v/{version}{ext}" for ext in (".info", ".mod", ".zip")]
+
+    async def fetch() -> list[tuple[int, bytes]]:
+        env = {"GITHUB_API_URL": standin.api_url, "GITHUB_TOKEN": token}
+        app = goproxy("/", s.config(), env=env, retry=FAST_RETRY)
+        async with _client(app) as c:
+            return [((r := await c.get(p)).status_code, r.content) for p in paths]
+
+    standin.reset()
+    direct = await fetch()
+    assert [status for status, _ in direct] == [200, 200, 200]
+    try:
+        standin.redirect_reads()
+        redirected = await fetch()
+        moved = [e for e in standin.exchanges if e.status == 302 and e.origin == "api"]
+        followed = [e for e in standin.exchanges if e.endpoint == "redirected"]
+    finally:
+        standin.reset()
+    assert moved, "no file read was redirected"
+    assert redirected == direct, [(st, body[:200]) for st, body in redirected]
+    assert followed
+    assert not any("authorization" in e.headers or token in str(e.headers) for e in followed)
 
 
 async def test_readme_mount_example(standin: GitHubStandin) -> None:

@@ -73,7 +73,7 @@ def test_original_invalid_module_is_refused_by_name() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["", "github.com/a/b", "gitlab.com/a/b;", "github.com/a;", "github.com/a/b/c;", "x;"]
+    "path", ["", "github.com/a/b", "gitlab.com/a;", "github.com/a;", "nohost/a/b;", "x;"]
 )
 def test_not_a_config(path: str) -> None:
     assert gosub_decode(path) is None
@@ -86,24 +86,32 @@ def test_unknown_parameter_and_bad_values() -> None:
         gosub_decode("github.com/a/b:d=..%2Fetc;")
 
 
-_ODD = st.text(
-    alphabet=st.sampled_from(list("abcXYZ019-_.~/%&=;:+!@$,'()é€中 ")), min_size=0, max_size=12
-)
+# Characters that stress the encoding: the format's own separators (/ : ; & = %), the
+# form encoding's (+ % ~), and non-ASCII. Every generated config is a valid one (the
+# strategies follow GoproxyConfig's rules), so all examples reach the round trip.
+_CHARS = list("abcXYZ019-_.~/%&=;:+!@$,'()é€中 ")
+_SEGMENT = st.text(
+    alphabet=st.sampled_from([c for c in _CHARS if c != "/"]), min_size=1, max_size=6
+).filter(lambda p: p not in (".", ".."))
+_DIRECTORY = st.lists(_SEGMENT, max_size=3).map("/".join)
+# A tag part: no space, '~' or ':' (git forbids them), no '..' or '//'.
+_REF_PART = st.text(
+    alphabet=st.sampled_from([c for c in _CHARS if c not in " ~:"]), max_size=12
+).filter(lambda v: ".." not in v and "//" not in v)
+_PREFIX = _REF_PART.filter(lambda v: not v.startswith(("/", "-", ".")) and not v.endswith(".lock"))
+_SUFFIX = _REF_PART.filter(lambda v: not v.endswith(("/", ".", ".lock")))
 
 
 @settings(max_examples=300, deadline=None)
-@given(directory=_ODD, prefix=_ODD, suffix=_ODD)
+@given(directory=_DIRECTORY, prefix=_PREFIX, suffix=_SUFFIX)
 def test_round_trip(directory: str, prefix: str, suffix: str) -> None:
-    try:
-        config = GoproxyConfig(
-            url="https://github.com/o-1/r.x_y",
-            directory=directory,
-            tag_prefix=prefix,
-            tag_suffix=suffix,
-            module="example.com/m",
-        )
-    except ConfigError:
-        return
+    config = GoproxyConfig(
+        url="https://github.com/o-1/r.x_y",
+        directory=directory,
+        tag_prefix=prefix,
+        tag_suffix=suffix,
+        module="example.com/m",
+    )
     encoded = gosub_encode(config)
     assert encoded.count(";") == 1 and encoded.endswith(";")
     assert gosub_decode(encoded + "/example.com/m/@v/list") == (config, encoded)
@@ -251,6 +259,14 @@ async def test_client_token_is_used_for_that_client_only(private_standin: GitHub
         assert private_standin.requests and all(a for _, _, a in private_standin.requests)
         zip_ok = await c.get(ATTRS.replace("list", "v1.0.0.zip"), auth=auth)
         assert zip_ok.status_code == 200
+        # The client's token goes to the API host only, never to the archive host.
+        assert private_standin.archive_requests
+        assert not any(a for _, _, a in private_standin.archive_requests)
+        assert not any(
+            "client-token" in " ".join(e.headers.values())
+            for e in private_standin.exchanges
+            if e.origin == "codeload"
+        )
         # Nobody else gets it from a cache, and the server never sends the client's token.
         private_standin.reset()
         again = await c.get(ATTRS.replace("list", "v1.0.0.zip"))
@@ -295,3 +311,27 @@ def test_go_sends_credentials_from_the_goproxy_url(
 def test_huge_config_is_400(gosub_app_url: str) -> None:
     r = httpx.get(f"{gosub_app_url}/github.com/acme/custom:d={'a' * 3000};/m/@v/list")
     assert r.status_code == 400 and "at most 2048" in r.text
+
+
+def test_url_configs_are_always_the_github_api() -> None:
+    """A URL never makes a shared server run git: ``.git`` names stay GitHub repositories."""
+    decoded = gosub_decode("github.com/acme/lib.git;")
+    assert decoded is not None and decoded[0].forge == "github"
+    with pytest.raises(ConfigError):
+        gosub_encode(GoproxyConfig(url="https://github.com/acme/lib.git", forge="git"))
+
+
+def test_url_configs_name_the_host() -> None:
+    """HOST/PATH before the ':' or ';': GitLab's nested groups round-trip, GitHub paths
+    are OWNER/REPO, and a host's forge comes from the server's map, never git."""
+    config = GoproxyConfig(url="https://gitlab.com/group/sub/project", directory="go")
+    assert gosub_encode(config) == "gitlab.com/group/sub/project:d=go;"
+    decoded = gosub_decode("gitlab.com/group/sub/project:d=go;")
+    assert decoded is not None and decoded[0] == config and decoded[0].forge == "gitlab"
+    corp = gosub_decode("git.corp.example/a/b;", {"git.corp.example": "gitlab"})
+    assert corp is not None and corp[0].forge == "gitlab" and corp[0].path == "a/b"
+    assert gosub_decode("ghe.corp.example/a/b;")[0].forge == "github"  # type: ignore[index]
+    with pytest.raises(ConfigError, match="OWNER/REPO"):
+        gosub_decode("github.com/a/b/c;")
+    with pytest.raises(ConfigError):
+        gosub_encode(GoproxyConfig(url="https://gitlab.example:8443/a/b", forge="gitlab"))

@@ -21,6 +21,7 @@ from gosub.errors import ConfigError
 from gosub.sources.base import RetryPolicy, Source
 from gosub.sources.git import GitMirror, GitRunner, GitSource, mirror_name
 from gosub.sources.github import DEFAULT_API_URL, GitHubClient, GitHubSource
+from gosub.sources.gitlab import GitLabClient, GitLabSource
 
 
 def github_api_url(host: str) -> str:
@@ -57,8 +58,12 @@ class Sources:
         git_env: Mapping[str, str] | None = None,
         git: GitRunner | None = None,
         git_hosts: Collection[str] | None = None,
+        gitlab_env: Mapping[str, str] | None = None,
     ) -> None:
         self._token = token or None
+        # GITLAB_TOKEN and GITLAB_API_URL: the token goes to that one GitLab only.
+        self.gitlab_env = dict(gitlab_env or {})
+        self._gitlab: dict[str, GitLabClient] = {}
         self.api_url = api_url.rstrip("/") if api_url else None
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -97,6 +102,7 @@ class Sources:
             git_timeout=git_timeout,
             git_env=git_env,
             git_hosts=git_hosts,
+            gitlab_env={k: v for k, v in env.items() if k in ("GITLAB_TOKEN", "GITLAB_API_URL")},
         )
 
     @property
@@ -115,6 +121,7 @@ class Sources:
             git_dir=self.git_dir,
             git=self.git,
             git_hosts=self.git_hosts,
+            gitlab_env=self.gitlab_env,
         )
         other._git_owner = self  # git's credentials are git's own: the same mirrors
         return other
@@ -136,7 +143,13 @@ class Sources:
             self._check_git_host(config)
             return GitSource(self.mirror_for(config.remote, config.public_url))
         if config.forge == "gitlab":
-            raise ConfigError("the gitlab source is not available yet")
+            client = self._gitlab.get(config.host)
+            if client is None:
+                client = GitLabClient.from_env(
+                    config.host, self.gitlab_env, timeout=self.timeout, retry=self.retry
+                )
+                self._gitlab[config.host] = client
+            return GitLabSource(client, config.path, url=f"https://{config.host}/{config.path}")
         return GitHubSource(
             self.client_for(config.host),
             config.owner,
@@ -180,6 +193,9 @@ class Sources:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
+        gitlabs, self._gitlab = list(self._gitlab.values()), {}
+        for gitlab in gitlabs:
+            await gitlab.aclose()
         if self._git_tmp is not None:
             await anyio.to_thread.run_sync(shutil.rmtree, self._git_tmp, True)
             self._git_tmp = None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
@@ -90,21 +90,37 @@ class TreeHasher:
         d, name = self._parent(path)
         self._dirs[d][name] = (mode, sha)
 
-    def root(self) -> str | None:
-        """The root tree's object id, or None when it cannot be known."""
+    def root(self, gitlinks: Mapping[bytes, bytes] | None = None) -> str | None:
+        """The root tree's object id, or None when it cannot be known.
+
+        ``gitlinks`` maps submodule paths to their commit ids (raw 20 bytes), as a tree
+        listing gives them: git archive writes a submodule as an empty directory, whose
+        id the archive alone cannot tell."""
         if self.unknown:
             return None
+        links = gitlinks or {}
         done: dict[bytes, bytes] = {}
         # Deepest directories first, so every subtree's id is known when needed.
         for d in sorted(self._dirs, key=lambda x: -x.count(b"/") - (1 if x else 0)):
             entries = self._dirs[d]
             if d and not entries:
+                if d in links:
+                    continue  # a submodule: its parent records the commit id
                 return None  # an empty directory: a submodule, whose commit id is unknown
             body = bytearray()
-            for name in sorted(entries, key=lambda n: n + b"/" if entries[n][0] == b"40000" else n):
+            kinds: dict[bytes, bytes | None] = {}  # name → its path when a subtree
+            for name, (mode, _) in entries.items():
+                path = d + b"/" + name if d else name
+                kinds[name] = path if mode == b"40000" and path not in links else None
+            for name in sorted(entries, key=lambda n: n + b"/" if kinds[n] is not None else n):
                 mode, sha = entries[name]
                 if sha is None:
-                    sha = done[d + b"/" + name if d else name]
+                    sub = kinds[name]
+                    if sub is not None:
+                        sha = done[sub]
+                    else:
+                        path = d + b"/" + name if d else name
+                        mode, sha = b"160000", links[path]
                 body += mode + b" " + name + b"\0" + sha
             done[d] = hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
         return done[b""].hex()
@@ -139,13 +155,15 @@ def extract_subdir(
     *,
     extras: Iterable[str] = (),
     max_bytes: int,
+    gitlinks: Mapping[str, str] | None = None,
 ) -> Extracted:
     """Stream a (gzipped) ``git archive`` tarball and keep the files under ``subdir``.
 
     Regular files under ``subdir`` and the listed ``extras`` are written below ``dest``.
     Directory entries (which is also how git archives a submodule) are not files, as
     cmd/go's coderepo.go Zip skips names ending in "/". Every entry is hashed into
-    :attr:`Extracted.tree_sha`. Raises
+    :attr:`Extracted.tree_sha`, with the submodule commit ids ``gitlinks`` gives
+    (repository path → hex id; a tree listing has them). Raises
     :class:`ArchiveFormatError` on a truncated or malformed tarball and
     :class:`ArchiveTooLargeError` past ``max_bytes`` of kept content.
     """
@@ -264,5 +282,9 @@ def extract_subdir(
         # An empty repository tree still has its top directory; nothing at all means
         # the download was empty.
         raise ArchiveFormatError("archive is empty")
-    out.tree_sha = tree.root()
+    links = {
+        p.encode("utf-8", "surrogateescape"): bytes.fromhex(sha)
+        for p, sha in (gitlinks or {}).items()
+    }
+    out.tree_sha = tree.root(links)
     return out

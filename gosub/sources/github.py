@@ -186,7 +186,9 @@ class GitHubClient:
         what: str,
     ) -> httpx.Response:
         """GET ``path`` (relative to the API URL) with bounded retries inside the
-        request's deadline; returns the response for 200, 302 and 304 and raises the
+        request's deadline, following redirects (GitHub may redirect any request, e.g. a
+        renamed repository; httpx drops the token on a redirect to another origin);
+        returns the response for 200 and 304 and raises the
         matching :mod:`gosub.errors` error otherwise. A rate limit that lifts within
         :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
         url = self.api_url + path
@@ -207,7 +209,9 @@ class GitHubClient:
                 last = last or exc
                 break
             try:
-                resp = await self._http.get(url, params=params, headers=hdrs, timeout=timeout)
+                resp = await self._http.get(
+                    url, params=params, headers=hdrs, timeout=timeout, follow_redirects=True
+                )
                 await resp.aread()
             except httpx.TimeoutException:
                 last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
@@ -223,7 +227,7 @@ class GitHubClient:
                     redact(str(exc)),
                 )
                 continue
-            if resp.status_code in (200, 302, 304):
+            if resp.status_code in (200, 304):
                 return resp
             err = self._error(resp, what)
             if (

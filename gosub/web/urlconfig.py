@@ -61,21 +61,34 @@ def _form_encode(value: str) -> str:
     return "".join(out)
 
 
+# The forge of a host named in a URL config, unless the server's forge_hosts says
+# otherwise; any other host is a GitHub Enterprise Server. Never "git": a URL must not
+# make a shared server run git against a remote of the visitor's choosing.
+KNOWN_FORGES = {"github.com": "github", "gitlab.com": "gitlab"}
+
+
 def gosub_encode(config: GoproxyConfig) -> str:
     """The URL path segment that configures ``config`` (ends with ``;``)."""
-    if config.host != "github.com":
-        raise ConfigError("the gosub URL format only names github.com repositories")
+    if config.forge not in ("github", "gitlab") or ":" in config.host:
+        raise ConfigError(
+            "the gosub URL format names GitHub and GitLab repositories (HOST/PATH, no port), "
+            "not git remotes"
+        )
     params = []
     for key, field in _PARAMS:
         value = getattr(config, field)
         if value is not None and value != _DEFAULTS[field]:
             params.append(f"{key}={_form_encode(value)}")
     query = ":" + "&".join(params) if params else ""
-    return f"github.com/{config.owner}/{config.repo}{query};"
+    return f"{config.host}/{config.path}{query};"
 
 
-def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
-    """Decode the config at the start of ``path`` (the raw, percent-encoded path).
+def gosub_decode(
+    path: str, forges: Mapping[str, str] | None = None
+) -> tuple[GoproxyConfig, str] | None:
+    """Decode the config at the start of ``path`` (the raw, percent-encoded path):
+    ``HOST/PATH[:PARAMS];``, where ``forges`` maps hosts to their forge (default
+    :data:`KNOWN_FORGES`; other hosts are GitHub Enterprise Servers).
 
     Returns ``(config, used)`` where ``used`` is the consumed text including the ``;``,
     or ``None`` when ``path`` does not start with a gosub config. An invalid value
@@ -88,8 +101,12 @@ def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
         raise ConfigError(f"the config is {len(spec)} characters long; at most {MAX_CONFIG}")
     repo_part, colon, args = spec.partition(":")
     parts = repo_part.split("/")
-    if len(parts) != 3 or parts[0] != "github.com" or not parts[1] or not parts[2]:
+    if len(parts) < 3 or not all(parts) or "." not in parts[0]:
         return None
+    host = parts[0].lower()
+    forge = {**KNOWN_FORGES, **(forges or {})}.get(host, "github")
+    if forge == "github" and len(parts) != 3:
+        raise ConfigError(f"{host} repositories are {host}/OWNER/REPO, not {repo_part}")
     kwargs: dict[str, Any] = {}
     if colon and args:
         for pair in args.split("&"):
@@ -104,7 +121,8 @@ def gosub_decode(path: str) -> tuple[GoproxyConfig, str] | None:
                 )
             # URLSearchParams.get returns the first value of a repeated parameter.
             kwargs.setdefault(field, unquote_plus(raw, errors="strict"))
-    config = GoproxyConfig(url=f"https://{repo_part}", **kwargs)
+    # Always a forge API, never git: github.com/o/r.git must not read as a git remote.
+    config = GoproxyConfig(url=f"https://{repo_part}", forge=forge, **kwargs)
     return config, spec + ";"
 
 
@@ -122,7 +140,9 @@ class GosubApp:
         owners: Iterable[str] | None = None,
         allow_private: bool = False,
         visibility_ttl: float = 600.0,
+        forge_hosts: Iterable[str] | None = None,
     ) -> None:
+        self.forges = forge_map(forge_hosts)
         self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
         self.shared = shared
         self.owners = {o.lower() for o in owners} if owners is not None else None
@@ -226,7 +246,7 @@ class GosubApp:
             await self._page(scope, receive, send)
             return
         try:
-            decoded = gosub_decode(rest)
+            decoded = gosub_decode(rest, self.forges)
         except (ConfigError, UnicodeDecodeError) as exc:
             await self._reject(scope, receive, send, 400, f"bad request: bad gosub config: {exc}")
             return
@@ -242,6 +262,16 @@ class GosubApp:
             )
             return
         config, used = decoded
+        if config.host not in self.forges:
+            await self._reject(
+                scope,
+                receive,
+                send,
+                404,
+                f"this gosub server does not serve repositories on {config.host} "
+                f"(it serves {', '.join(sorted(self.forges))})",
+            )
+            return
         module_rest = rest[len(used) :]
         if not module_rest.startswith("/"):
             await self._reject(scope, receive, send, 404, f"expected /MODULE/@v/... after {used!r}")
@@ -249,12 +279,22 @@ class GosubApp:
         # The module part is an ordinary GOPROXY path: percent-decode it as servers do.
         request = Request(scope, receive)
         client_key = self._client_key(request)
+        if client_key and config.forge != "github":
+            await self._reject(
+                scope,
+                receive,
+                send,
+                400,
+                "bad request: a token in the GOPROXY URL is a GitHub token; this server "
+                f"reads {config.host} with its own credentials only (drop the token)",
+            )
+            return
         if not client_key:
             refusal = await self._refusal(config)
             if refusal is not None:
                 await self._reject(scope, receive, send, *refusal)
                 return
-        elif self.owners is not None and config.owner.lower() not in self.owners:
+        elif self.owners is not None and _owner(config) not in self.owners:
             await self._reject(
                 scope, receive, send, 403, f"forbidden: {config.owner} is not served here"
             )
@@ -289,7 +329,15 @@ class GosubApp:
                 raise GosubError(refusal[1], status=refusal[0])
             return await self.app_for(config).repo_for(module).versions()
 
-        result = await webpage.compute(origin_base, params, gosub_encode, list_versions)
+        def encode(config: GoproxyConfig) -> str:
+            if config.host not in self.forges:
+                raise ConfigError(
+                    f"this gosub server does not serve repositories on {config.host} "
+                    f"(it serves {', '.join(sorted(self.forges))})"
+                )
+            return gosub_encode(config)
+
+        result = await webpage.compute(origin_base, params, encode, list_versions)
         body = webpage.render(origin_base, params, result)
         await Response(
             body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
@@ -303,7 +351,7 @@ class GosubApp:
         repositories are served (checked when the server has a token; without one,
         GitHub shows nothing else), optionally only for allowed owners.
         """
-        if self.owners is not None and config.owner.lower() not in self.owners:
+        if self.owners is not None and _owner(config) not in self.owners:
             return 403, (
                 f"forbidden: this gosub server only serves repositories of "
                 f"{', '.join(sorted(self.owners))}; {config.owner} is not one of them"
@@ -349,6 +397,25 @@ class GosubApp:
         await response(scope, receive, send)
 
 
+def forge_map(hosts: Iterable[str] | None) -> dict[str, str]:
+    """The hosts a shared server serves, each with its forge: entries ``HOST`` (forge
+    from :data:`KNOWN_FORGES`, else GitHub Enterprise) or ``HOST=FORGE`` (github or
+    gitlab; never git). Default: github.com only."""
+    out: dict[str, str] = {}
+    for entry in ["github.com"] if hosts is None else hosts:
+        host, _, forge = entry.strip().lower().partition("=")
+        forge = forge or KNOWN_FORGES.get(host, "github")
+        if not host or forge not in ("github", "gitlab"):
+            raise ConfigError(f"forge_hosts entry {entry!r}: expected HOST or HOST=github|gitlab")
+        out[host] = forge
+    return out
+
+
+def _owner(config: GoproxyConfig) -> str:
+    """The owner an ``owners`` allowlist names: the user, organisation or top group."""
+    return config.path.split("/", 1)[0].lower()
+
+
 def _private(response: Response) -> None:
     """An answer built with a client's own token: no shared cache (a CDN) may keep it for
     anyone else."""
@@ -372,6 +439,7 @@ def gosub(
     retry: RetryPolicy | None = None,
     owners: Iterable[str] | None = None,
     allow_private: bool = False,
+    forge_hosts: Iterable[str] | None = None,
 ) -> GosubApp:
     """An ASGI app serving any GitHub module whose config is encoded in the URL:
     ``BASE + gosub_encode(config) + "/" + MODULE/@v/...``.
@@ -379,7 +447,9 @@ def gosub(
     ``env`` is read for ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default ``os.environ``;
     ``{}`` ignores the environment). Paths that are not gosub URLs go to ``fallback``
     when given, else get a 404 explaining the format. Only public repositories are
-    served unless ``allow_private``; ``owners`` restricts the served owners.
+    served unless ``allow_private``; ``owners`` restricts the served owners;
+    ``forge_hosts`` lists the code hosts served (default github.com only; see
+    :func:`forge_map`).
     """
     owns = shared is None
     if shared is None:
@@ -391,6 +461,7 @@ def gosub(
         owns_shared=owns,
         owners=owners,
         allow_private=allow_private,
+        forge_hosts=forge_hosts,
     )
 
 

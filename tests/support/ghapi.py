@@ -7,8 +7,11 @@ on another port), as github.com serves them from codeload.github.com.
 
 Fault switches play what a real server rarely does on cue: :meth:`GitHubStandin.fail`
 (any status and body), :meth:`GitHubStandin.tamper` (a 200 whose bytes are altered or cut,
-with a Content-Length that matches, so only a content check can tell) and
-:meth:`GitHubStandin.stall` (an answer that comes after a delay)."""
+with a Content-Length that matches, so only a content check can tell),
+:meth:`GitHubStandin.stall` (an answer that comes after a delay) and
+:meth:`GitHubStandin.redirect_reads` (file reads redirected to the second origin).
+:attr:`GitHubStandin.exchanges` records every request with its headers and the status
+answered."""
 
 from __future__ import annotations
 
@@ -36,6 +39,20 @@ _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 # The temporary token the archive redirect carries for authenticated requests; it must
 # never reach a log or a response.
 ARCHIVE_TOKEN = "GHSAT0AAAAATEMPORARYARCHIVETOKEN"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request either origin answered: which origin (``"api"`` or ``"codeload"``),
+    the endpoint name, method, path with query, the request's headers (names in lower
+    case) and the status sent back (after injected faults and ETag revalidation)."""
+
+    origin: str
+    endpoint: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int
 
 
 @dataclass
@@ -90,10 +107,13 @@ class GitHubStandin:
         # archive origin's.
         self.requests: list[tuple[str, str, bool]] = []
         self.archive_requests: list[tuple[str, str, bool]] = []
+        # Every request of both origins with its headers and the status answered.
+        self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
         self._inject: dict[str, _Injected] = {}
         self._tamper: dict[str, _Tamper] = {}
         self._stall: dict[str, _Stall] = {}
+        self._redirect_reads = False
         self._server: ThreadingHTTPServer | None = None
         self._codeload: ThreadingHTTPServer | None = None
         self.api_url = ""
@@ -122,9 +142,25 @@ class GitHubStandin:
             self.counts.clear()
             self.requests.clear()
             self.archive_requests.clear()
+            self.exchanges.clear()
             self._inject.clear()
             self._tamper.clear()
             self._stall.clear()
+            self._redirect_reads = False
+
+    def redirect_reads(self) -> None:
+        """Until :meth:`reset`, answer every file read (contents and blobs, raw or JSON)
+        with a 302 to the second origin, which gives the answer the API would have given
+        (endpoint "redirected", without the private-repository check: the redirect is the
+        authorisation). GitHub documents that any API request may be redirected, and
+        serves raw files from another host (raw.githubusercontent.com)."""
+        with self._lock:
+            self._redirect_reads = True
+
+    def exchanges_of(self, endpoint: str) -> list[Exchange]:
+        """The recorded exchanges of one endpoint, in order."""
+        with self._lock:
+            return [e for e in self.exchanges if e.endpoint == endpoint]
 
     def tamper(self, endpoint: str, change: Callable[[bytes], bytes], *, times: int = 1) -> None:
         """Pass the body of the next ``times`` 200 answers of ``endpoint`` through
@@ -236,7 +272,11 @@ class GitHubStandin:
         path = url.path
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         try:
-            if codeload:
+            if codeload and path.startswith("/_redirected/"):
+                inner = path[len("/_redirected") :]
+                _, status, headers, body = self._route(h, inner, query, redirected=True)
+                endpoint = "redirected"
+            elif codeload:
                 endpoint, status, headers, body = self._route_codeload(path)
             else:
                 endpoint, status, headers, body = self._route(h, path, query)
@@ -268,7 +308,17 @@ class GitHubStandin:
             and h.headers.get("if-none-match") == headers["etag"]
         ):
             status, body = 304, b""
-        h.send_response(status)
+        with self._lock:
+            self.exchanges.append(
+                Exchange(
+                    "codeload" if codeload else "api",
+                    endpoint,
+                    h.command,
+                    h.path,
+                    {k.lower(): v for k, v in h.headers.items()},
+                    status,
+                )
+            )
         # Injected headers (a rate limit's) replace the defaults, not add to them.
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -276,11 +326,15 @@ class GitHubStandin:
             "x-ratelimit-remaining": "4999",
             **headers,
         }
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        try:
+            h.send_response(status)
+            for k, v in headers.items():
+                h.send_header(k, v)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            h.close_connection = True  # the client gave up (a stall past its timeout)
 
     def _json(self, data: Any, *, etag: bool = True) -> tuple[int, dict[str, str], bytes]:
         body = json.dumps(data).encode()
@@ -306,7 +360,12 @@ class GitHubStandin:
         return "codeload", 200, {"Content-Type": "application/x-gzip"}, gzip.compress(tar, 6)
 
     def _route(
-        self, h: BaseHTTPRequestHandler, path: str, q: dict[str, str]
+        self,
+        h: BaseHTTPRequestHandler,
+        path: str,
+        q: dict[str, str],
+        *,
+        redirected: bool = False,
     ) -> tuple[str, int, dict[str, str], bytes]:
         if not path.startswith(self.api_prefix + "/"):
             raise _NotFound(path)
@@ -323,7 +382,7 @@ class GitHubStandin:
         owner, name, rest = m.group(1), m.group(2), unquote(m.group(3) or "")
         repo = self._repo(owner, name)
         is_private = f"{owner}/{name}" in self.private
-        if is_private and "authorization" not in h.headers:
+        if is_private and "authorization" not in h.headers and not redirected:
             raise _NotFound(f"{owner}/{name}")  # GitHub hides private repositories
         accept = h.headers.get("accept", "")
         if rest == "":
@@ -335,6 +394,13 @@ class GitHubStandin:
             }
             return ("repo", *self._json(data))
         raw = "raw" in accept
+        if (
+            self._redirect_reads
+            and not redirected
+            and rest.startswith(("/contents/", "/git/blobs/"))
+        ):
+            endpoint = "contents" if rest.startswith("/contents/") else "blobs"
+            return endpoint, 302, {"Location": f"{self.codeload_url}/_redirected{h.path}"}, b""
         if rest.startswith("/git/matching-refs/tags/") or rest == "/git/matching-refs/tags":
             prefix = rest[len("/git/matching-refs/tags/") :]
             return ("matching-refs", *self._json(self._tag_refs(repo, prefix)))

@@ -42,6 +42,14 @@ def go_binary() -> str:
     return found
 
 
+def find_go() -> str | None:
+    """:func:`go_binary`, or None when there is no go command at all."""
+    try:
+        return go_binary()
+    except (ImportError, RuntimeError):
+        return None
+
+
 class GoRunner:
     """The go command with its own module cache under ``workdir``."""
 

@@ -8,5 +8,7 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     """Register the ``go`` marker."""
     config.addinivalue_line(
-        "markers", "go: runs the real go command (and git); skipped when either is missing"
+        "markers",
+        "go: runs the real go command (and git); without either, skipped on a developer "
+        "machine and failed under CI",
     )
