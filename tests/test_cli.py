@@ -185,6 +185,8 @@ def test_encode_takes_repository_urls_as_the_page_does() -> None:
     assert out.stdout.strip() == "github.com/acme/mono:d=x;"
     out = _cli("encode", "https://github.com/acme/mono/tree/main")
     assert out.stdout.strip() == "github.com/acme/mono;"
+    out = _cli("encode", "https://gitlab.com/acme/sub/mono/-/tree/main/go/lib")
+    assert out.stdout.strip() == "gitlab.com/acme/sub/mono:d=go%2Flib;", out.stderr
     _one_line_error(_cli("encode", "https://github.com/acme/mono/tree/main/../x"), "directory")
 
 

@@ -278,3 +278,22 @@ def test_page_in_a_real_browser(site: str, warning_site: str) -> None:
             assert page.text_content("#versions") == "v1.0.0 v1.1.0-beta.1"
         finally:
             browser.close()
+
+
+def test_tree_urls_give_the_directory() -> None:
+    """The page's (and the CLI's) reading of a forge's file-browser URL."""
+    split = webpage.split_repository_url
+    assert split("https://github.com/acme/mono/tree/main/go/lib/") == (
+        "https://github.com/acme/mono",
+        "go/lib",
+    )
+    assert split("github.com/acme/mono/tree/main") == ("https://github.com/acme/mono", "")
+    assert split("https://gitlab.com/g/sub/p/-/tree/v1.0/go") == (
+        "https://gitlab.com/g/sub/p",
+        "go",
+    )
+    assert split("https://github.com/acme/mono") == ("https://github.com/acme/mono", None)
+    # The directory field wins over the URL's.
+    assert webpage.normalize(
+        {"url": "https://github.com/acme/mono/tree/main/go", "directory": "x"}
+    ) == {"url": "https://github.com/acme/mono", "directory": "x"}

@@ -24,9 +24,12 @@ from gosub.errors import ConfigError, GosubError, NotFoundError
 from gosub.golang import gomod
 from gosub.modrepo import ModuleRepo
 
-# github.com/OWNER/REPO/tree/BRANCH[/DIR] (as GitHub's "browse files" shows a directory):
-# the repository, and the directory part for the directory field.
-_TREE = re.compile(r"^(?:https?://)?github\.com/([^/]+)/([^/]+)/tree/[^/]+(?:/(.+?))?/?$")
+# github.com/OWNER/REPO/tree/BRANCH[/DIR] and gitlab.com/GROUP/.../PROJECT/-/tree/BRANCH[/DIR]
+# (a directory as the forge's file browser shows it): the repository, and the directory.
+_TREES = (
+    re.compile(r"^(?:https?://)?(github\.com/[^/]+/[^/]+)/tree/[^/]+(?:/(.+?))?/?$"),
+    re.compile(r"^(?:https?://)?(gitlab\.com/.+?)/-/tree/[^/]+(?:/(.+?))?/?$"),
+)
 
 Inspect = Callable[[GoproxyConfig, str, list[str]], Awaitable[list[str]]]
 """``inspect(config, module, versions)``: warnings about a module whose versions listed."""
@@ -46,11 +49,13 @@ class PageResult:
 
 def split_repository_url(url: str) -> tuple[str, str | None]:
     """``https://github.com/O/R/tree/BRANCH/DIR`` → ``("https://github.com/O/R", "DIR")``
-    (``""`` for a tree URL of the root); any other URL is returned as is, with ``None``."""
-    m = _TREE.match(url.strip())
-    if not m:
-        return url, None
-    return f"https://github.com/{m.group(1)}/{m.group(2)}", m.group(3) or ""
+    (``""`` for a tree URL of the root), and GitLab's ``.../PROJECT/-/tree/BRANCH/DIR``
+    alike; any other URL is returned as is, with ``None``."""
+    for tree in _TREES:
+        m = tree.match(url.strip())
+        if m:
+            return f"https://{m.group(1)}", m.group(2) or ""
+    return url, None
 
 
 def normalize(params: Mapping[str, str]) -> dict[str, str]:
