@@ -11,14 +11,10 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gosub import GoproxyConfig, gosub, gosub_encode
 from gosub.errors import UpstreamError
 from gosub.web import webpage
-from gosub.web.urlconfig import GosubApp
 from tests.conftest import FAST_RETRY, UvicornThread
 from tests.support.ci import under_ci
 from tests.support.ghapi import GitHubStandin
@@ -43,34 +39,10 @@ def site(standin: GitHubStandin) -> Iterator[str]:
     server.stop()
 
 
-def _page_with_warnings(app: GosubApp) -> ASGIApp:
-    """``app`` with its page built as the change proposed for ``GosubApp._page`` builds
-    it: ``compute`` also gets an ``inspect`` callback running ``module_warnings``."""
-
-    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/":
-            await app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        params = webpage.normalize(request.query_params)
-        origin_base = f"http://{request.headers['host']}/"
-
-        async def list_versions(config: GoproxyConfig, module: str) -> list[str]:
-            return await app.app_for(config).repo_for(module).versions()
-
-        async def inspect(config: GoproxyConfig, module: str, versions: list[str]) -> list[str]:
-            return await webpage.module_warnings(app.app_for(config).repo_for(module), versions)
-
-        result = await webpage.compute(origin_base, params, gosub_encode, list_versions, inspect)
-        await HTMLResponse(webpage.render(origin_base, params, result))(scope, receive, send)
-
-    return asgi
-
-
 @pytest.fixture(scope="module")
 def warning_site(standin: GitHubStandin) -> Iterator[str]:
     app = gosub("/", env={"GITHUB_API_URL": standin.api_url}, retry=FAST_RETRY)
-    server = UvicornThread(_page_with_warnings(app))
+    server = UvicornThread(app)
     yield server.start()
     server.stop()
 
@@ -130,7 +102,7 @@ async def test_page_renders_what_inspect_warns() -> None:
 
 
 def test_page_warns_when_go_get_would_fail(warning_site: str) -> None:
-    """The proposed page against the GitHub stand-in: no go.mod in js/, and a go.mod
+    """The page against the GitHub stand-in: no go.mod in js/, and a go.mod
     declaring another path, are warned about; a module that works is not."""
     good = {
         "url": "https://github.com/acme/custom/tree/main/go",

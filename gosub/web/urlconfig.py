@@ -337,7 +337,10 @@ class GosubApp:
                 )
             return gosub_encode(config)
 
-        result = await webpage.compute(origin_base, params, encode, list_versions)
+        async def inspect(config: GoproxyConfig, module: str, versions: list[str]) -> list[str]:
+            return await webpage.module_warnings(self.app_for(config).repo_for(module), versions)
+
+        result = await webpage.compute(origin_base, params, encode, list_versions, inspect)
         body = webpage.render(origin_base, params, result)
         await Response(
             body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}

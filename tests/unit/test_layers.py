@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "gosub"
 
 # Layer of a module (by its dotted name below gosub) → the layers it may import.
-# config and the request-scoped leaves (errors, deadline, upstream, metrics) are usable by every layer.
+# config and the request-scoped leaves (errors, deadline, upstream, metrics): any layer.
 LEAVES = {"errors", "deadline", "upstream", "metrics"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
