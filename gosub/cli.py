@@ -19,10 +19,12 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import logging
 import posixpath
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from gosub.config import GoproxyConfig
@@ -124,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--base", default="/", help="URL path to serve --url's module under")
     serve.add_argument("--host", type=_host, help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, help="port to listen on (default 8080)")
+    serve.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), help="default info"
+    )
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), help="text (default) or json, one a line"
+    )
 
     enc = sub.add_parser(
         "encode",
@@ -153,7 +161,49 @@ def build_parser() -> argparse.ArgumentParser:
         "(https://github.com/OWNER/REPO[/tree/BRANCH/DIR]) used with the flags below",
     )
     _add_config_flags(check, url_required=False)
+    cache = sub.add_parser("cache", help="inspect the disk cache")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    ls = cache_sub.add_parser(
+        "ls", help="list the cache's namespaces: each one's config and versions"
+    )
+    ls.add_argument("--cache-dir", help="the disk cache (default: the settings' cache_dir)")
     return parser
+
+
+def _cache_ls(args: argparse.Namespace) -> int:
+    """One block per namespace: its directory (a static GOPROXY), config and versions."""
+    from gosub.golang import module as gomodule
+    from gosub.golang import semver
+    from gosub.settings import load_settings
+
+    root = Path(args.cache_dir or load_settings().cache_dir or "")
+    if not str(root) or not root.is_dir():
+        raise ConfigError(f"no disk cache at {root or '(none configured)'}")
+    found = 0
+    for ns in sorted(p for p in root.iterdir() if (p / "gosub.json").is_file()):
+        found += 1
+        try:
+            doc = json.loads((ns / "gosub.json").read_text())
+        except (OSError, ValueError):
+            doc = {}
+        params = ", ".join(
+            f"{k}={doc[k]!r}"
+            for k in ("directory", "tag_prefix", "tag_suffix", "module")
+            if doc.get(k) not in (None, "")
+        )
+        print(f"{ns.name}  {doc.get('url', '?')}" + (f"  ({params})" if params else ""))
+        for v_dir in sorted(ns.rglob("@v")):
+            escaped = str(v_dir.parent.relative_to(ns))
+            try:
+                module = gomodule.unescape_path(escaped)
+                versions = [gomodule.unescape_version(p.stem) for p in v_dir.glob("*.info")]
+            except ValueError:
+                continue
+            listed = " ".join(semver.sort(versions)) or "(no versions stored)"
+            print(f"  {module}: {listed}")
+    if not found:
+        print(f"{root}: no namespaces yet")
+    return 0
 
 
 def _config(args: argparse.Namespace) -> GoproxyConfig:
@@ -168,23 +218,24 @@ def _config(args: argparse.Namespace) -> GoproxyConfig:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from gosub.settings import ModuleSettings, Settings, build_app, load_settings
+    from gosub import logs
+    from gosub.settings import ModuleSettings, build_app, load_settings
 
-    if args.url:
-        settings = Settings(modules=(ModuleSettings(_config(args), args.base),), shared=False)
-    else:
-        settings = load_settings(path=args.config)
+    # --url serves one module through the same loader as a settings file: environment
+    # overrides (GOSUB_PORT, GOSUB_CACHE_DIR...) and the disk cache by default.
+    modules = (ModuleSettings(_config(args), args.base),) if args.url else None
+    settings = load_settings(path=args.config, modules=modules)
+    logs.configure(args.log_level or settings.log_level, args.log_format or settings.log_format)
     try:
         import uvicorn
     except ImportError:
         print("gosub: serving needs uvicorn: pip install 'gosub[server]'", file=sys.stderr)
         return 2
-    uvicorn.run(
-        build_app(settings),
-        host=args.host or settings.host,
-        port=args.port if args.port is not None else settings.port,
-        lifespan="on",
-    )
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    app = build_app(settings)
+    logging.getLogger("gosub").info("gosub %s listening on http://%s:%d", _version(), host, port)
+    uvicorn.run(app, host=host, port=port, lifespan="on", log_config=None, access_log=False)
     return 0
 
 
@@ -368,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
             return 0
+        if args.command == "cache":
+            return _cache_ls(args)
         if args.command == "check":
             report, ok = asyncio.run(_check(*_check_target(args)))
             print(report)

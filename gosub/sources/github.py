@@ -118,9 +118,13 @@ class GitHubClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        negative_ttl: float = 60.0,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
+        # Requests GitHub answered 404 → until when that answer is reused.
+        self.negative_ttl = negative_ttl
+        self._missing: OrderedDict[str, float] = OrderedDict()
         # What GitHub last said of the token's hourly quota (None: not yet known).
         self.remaining: int | None = None
         self.limit: int | None = None
@@ -205,6 +209,12 @@ class GitHubClient:
         returns the response for 200 and 304 and raises the
         matching :mod:`gosub.errors` error otherwise. A rate limit that lifts within
         :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
+        missing = path + ("?" + urlencode(sorted(params.items())) if params else "")
+        until = self._missing.get(missing)
+        if until is not None and time.monotonic() < until:
+            # Remembered: a flood of requests for repositories or refs that do not exist
+            # costs GitHub one request each per minute, not one each.
+            raise NotFoundError(f"{what}: not found on {self.host}")
         upstream.check(what)
         url = self.api_url + path
         hdrs = {"Accept": accept, **(headers or {})}
@@ -259,6 +269,11 @@ class GitHubClient:
                 log.warning("%s rate limit on %s: waiting %d s", self.host, path, err.retry_after)
                 await asyncio.sleep(err.retry_after)
                 continue
+            if resp.status_code == 404 and self.negative_ttl > 0:
+                self._missing[missing] = time.monotonic() + self.negative_ttl
+                self._missing.move_to_end(missing)
+                while len(self._missing) > 10_000:
+                    self._missing.popitem(last=False)
             if resp.status_code in _TRANSIENT:
                 last = err
                 log.warning(
