@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from tests.support.ghapi import GitHubStandin  # noqa: E402
-from tests.support.git import GitRepo  # noqa: E402
+from tests.support.git import GitRepo, git  # noqa: E402
 
 TAGS = 20_000
 BIG_MOD = 8 << 20
@@ -41,7 +41,7 @@ def build(root: Path) -> None:
     many.write("m.go", "package many\n")
     sha = many.commit("one", date="2024-01-01T00:00:00Z")
     lines = "".join(f"create refs/tags/v1.0.{i} {sha}\n" for i in range(TAGS))
-    many.git("update-ref", "--stdin", input=lines.encode())
+    git(many.path, "update-ref", "--stdin", input=lines.encode())
     big = GitRepo(root / "bench" / "bigmod")
     for i in range(30):
         pad = "// " + ("x" * 96) + "\n"
@@ -105,6 +105,49 @@ async def burst(urls: list[str], concurrency: int) -> dict[int, int]:
     return codes
 
 
+def lists(url: str, standin: GitHubStandin, cache: Path, pid: int) -> None:
+    idle = peak_rss_mb(pid)
+    cfg = "github.com/bench/many:m=example.test%2Fmany;"
+    t0 = time.perf_counter()
+    codes = asyncio.run(burst([f"{url}/{cfg}/example.test/many/@v/list"] * 120, 120))
+    print(
+        f"120 concurrent lists of {TAGS} tags: {codes}, {time.perf_counter() - t0:.1f} s, "
+        f"{standin.counts['matching-refs']} matching-refs requests, "
+        f"peak RSS {peak_rss_mb(pid):.0f} MB (idle {idle:.0f} MB)"
+    )
+
+
+def big_mods(url: str, standin: GitHubStandin, cache: Path, pid: int) -> None:
+    cfg = "github.com/bench/bigmod:m=example.test%2Fbigmod;"
+    mods = [f"{url}/{cfg}/example.test/bigmod/@v/v1.{i}.0.mod" for i in range(30)]
+    codes = asyncio.run(burst(mods, 8))
+    print(f"30 go.mod files of {BIG_MOD >> 20} MB: {codes}, peak RSS {peak_rss_mb(pid):.0f} MB")
+
+
+def unknown(url: str, standin: GitHubStandin, cache: Path, pid: int) -> None:
+    urls = [f"{url}/github.com/nobody/r{i};/example.test/r{i}/@v/list" for i in range(1000)]
+    codes = asyncio.run(burst(urls, 16))
+    print(
+        f"1,000 requests for distinct unknown repositories: {codes}, "
+        f"{sum(standin.counts.values())} GitHub requests"
+    )
+
+
+def junk(url: str, standin: GitHubStandin, cache: Path, pid: int) -> None:
+    urls = [
+        f"{url}/github.com/bench/many:s=-junk{i};/example.test/many/@v/list" for i in range(600)
+    ]
+    codes = asyncio.run(burst(urls, 16))
+    made = [p for p in cache.iterdir() if p.is_dir() and p.name != "git"] if cache.exists() else []
+    print(
+        f"600 junk s= configs of one repository: {codes}, {len(made)} store namespaces, "
+        f"{sum(standin.counts.values())} GitHub requests"
+    )
+
+
+CASES = [("lists", lists), ("bigmods", big_mods), ("unknown", unknown), ("junk", junk)]
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="gosub-bench-abuse-"))
     print(f"building repositories in {work} ...", flush=True)
@@ -112,50 +155,15 @@ def main() -> None:
     standin = GitHubStandin(work)
     standin.start()
     try:
-        cache = work / "cache"
-        proc, url = start_gosub(standin.api_url, cache)
-        try:
-            idle = peak_rss_mb(proc.pid)
-            cfg = "github.com/bench/many:m=example.test%2Fmany;"
-            standin.reset()
-            t0 = time.perf_counter()
-            codes = asyncio.run(burst([f"{url}/{cfg}/example.test/many/@v/list"] * 120, 120))
-            dt = time.perf_counter() - t0
-            print(
-                f"120 concurrent lists of {TAGS} tags: {codes}, {dt:.1f} s, "
-                f"{standin.counts['matching-refs']} matching-refs requests, "
-                f"peak RSS {peak_rss_mb(proc.pid):.0f} MB (idle {idle:.0f} MB)"
-            )
-            cfg = "github.com/bench/bigmod:m=example.test%2Fbigmod;"
-            mods = [f"{url}/{cfg}/example.test/bigmod/@v/v1.{i}.0.mod" for i in range(30)]
-            codes = asyncio.run(burst(mods, 8))
-            print(
-                f"30 go.mod files of {BIG_MOD >> 20} MB: {codes}, "
-                f"peak RSS {peak_rss_mb(proc.pid):.0f} MB"
-            )
-            standin.reset()
-            unknown = [
-                f"{url}/github.com/nobody/r{i};/example.test/r{i}/@v/list" for i in range(1000)
-            ]
-            codes = asyncio.run(burst(unknown, 16))
-            print(
-                f"1,000 requests for distinct unknown repositories: {codes}, "
-                f"{sum(standin.counts.values())} GitHub requests {dict(standin.counts)}"
-            )
-            before = {p.name for p in cache.iterdir()} if cache.exists() else set()
-            junk = [
-                f"{url}/github.com/bench/many:s=-junk{i};/example.test/many/@v/list"
-                for i in range(600)
-            ]
-            codes = asyncio.run(burst(junk, 16))
-            after = {p.name for p in cache.iterdir()} if cache.exists() else set()
-            print(
-                f"600 junk s= configs: {codes}, {len(after - before)} new store namespaces, "
-                f"peak RSS {peak_rss_mb(proc.pid):.0f} MB"
-            )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        for name, case in CASES:
+            cache = work / f"cache-{name}"
+            proc, url = start_gosub(standin.api_url, cache)
+            try:
+                standin.reset()
+                case(url, standin, cache, proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
     finally:
         standin.stop()
 

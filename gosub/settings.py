@@ -63,6 +63,7 @@ _SERVER_KEYS = {
     "forge_hosts",
     "log_level",
     "log_format",
+    "memory_bytes",
     "client_burst",
     "client_rate",
     "trust_proxy_headers",
@@ -101,6 +102,7 @@ class Settings:
     # Per-client budget of upstream requests: a burst, refilled per second (None: 0.5
     # when the shared server is on, else off; 0: off). Behind a proxy that sets
     # X-Forwarded-For, trust_proxy_headers makes its first hop the client.
+    memory_bytes: int = 256 << 20  # in-process caches: results, listings, file contents
     client_burst: float = 100
     client_rate: float | None = None
     trust_proxy_headers: bool = False
@@ -256,6 +258,11 @@ def load_settings(
         forge_hosts=tuple(forge_hosts),
         log_level=log_level,
         log_format=log_format,
+        memory_bytes=_number(
+            "memory_bytes",
+            env.get("GOSUB_MEMORY_BYTES") or server.get("memory_bytes", 256 << 20),
+            int,
+        ),
         client_burst=_number(
             "client_burst", env.get("GOSUB_CLIENT_BURST") or server.get("client_burst", 100), float
         ),
@@ -319,6 +326,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         inline_max_bytes=settings.inline_max_bytes,
         request_timeout=settings.request_timeout,
         max_zip_bytes=settings.zip_cache_bytes,
+        memory_bytes=settings.memory_bytes,
         git_timeout=settings.git_timeout,
         git_hosts=settings.git_hosts,
     )

@@ -15,7 +15,8 @@ import hashlib
 import io
 import random
 import shutil
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -176,3 +177,36 @@ class RetryPolicy:
 def git_blob_id(data: bytes) -> str:
     """The git object id (SHA-1) of a blob holding ``data``: what a tree entry names."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class FileCache:
+    """File contents read by commit (immutable), shared by every source of a process
+    and bounded in bytes, so many repositories' large go.mod files cannot add up."""
+
+    def __init__(self, max_bytes: int = 64 << 20, max_entries: int = 20_000) -> None:
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, bytes | None] = OrderedDict()
+        self._bytes = 0
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def get(self, key: Hashable) -> bytes | None:
+        """The remembered contents (``None``: remembered as absent, or unknown)."""
+        if key in self._items:
+            self._items.move_to_end(key)
+        return self._items.get(key)
+
+    def put(self, key: Hashable, data: bytes | None) -> None:
+        """Remember ``data`` (or its absence) for ``key``, evicting the oldest."""
+        size = len(data or b"")
+        if size > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        self._bytes -= len(old or b"")
+        self._items[key] = data
+        self._bytes += size
+        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+            _, gone = self._items.popitem(last=False)
+            self._bytes -= len(gone or b"")

@@ -18,7 +18,7 @@ import anyio.to_thread
 
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError
-from gosub.sources.base import RetryPolicy, Source
+from gosub.sources.base import FileCache, RetryPolicy, Source
 from gosub.sources.git import GitMirror, GitRunner, GitSource, mirror_name
 from gosub.sources.github import DEFAULT_API_URL, GitHubClient, GitHubSource
 from gosub.sources.gitlab import GitLabClient, GitLabSource
@@ -59,8 +59,12 @@ class Sources:
         git: GitRunner | None = None,
         git_hosts: Collection[str] | None = None,
         gitlab_env: Mapping[str, str] | None = None,
+        memory_bytes: int = 128 << 20,
     ) -> None:
         self._token = token or None
+        # Half for revalidated listings (per API client), half for file contents.
+        self.memory_bytes = memory_bytes
+        self.files = FileCache(memory_bytes // 2)
         # GITLAB_TOKEN and GITLAB_API_URL: the token goes to that one GitLab only.
         self.gitlab_env = dict(gitlab_env or {})
         self._gitlab: dict[str, GitLabClient] = {}
@@ -87,6 +91,7 @@ class Sources:
         git_timeout: float = 120.0,
         git_env: Mapping[str, str] | None = None,
         git_hosts: Collection[str] | None = None,
+        memory_bytes: int = 128 << 20,
     ) -> Sources:
         """Sources configured from ``env`` (default ``os.environ``; ``{}`` ignores it):
         ``GITHUB_TOKEN`` and ``GITHUB_API_URL``; an explicit ``api_url`` wins. The git
@@ -103,6 +108,7 @@ class Sources:
             git_env=git_env,
             git_hosts=git_hosts,
             gitlab_env={k: v for k, v in env.items() if k in ("GITLAB_TOKEN", "GITLAB_API_URL")},
+            memory_bytes=memory_bytes,
         )
 
     @property
@@ -122,6 +128,8 @@ class Sources:
             git=self.git,
             git_hosts=self.git_hosts,
             gitlab_env=self.gitlab_env,
+            # A client's own caches are small: 32 clients must not add up to much.
+            memory_bytes=8 << 20,
         )
         other._git_owner = self  # git's credentials are git's own: the same mirrors
         return other
@@ -139,7 +147,11 @@ class Sources:
         client = self._clients.get(url)
         if client is None:
             client = GitHubClient(
-                api_url=url, token=self._token, timeout=self.timeout, retry=self.retry
+                api_url=url,
+                token=self._token,
+                timeout=self.timeout,
+                retry=self.retry,
+                etag_bytes=self.memory_bytes // 2,
             )
             self._clients[url] = client
         return client
@@ -162,6 +174,7 @@ class Sources:
             config.owner,
             config.repo,
             url=f"https://{config.host}/{config.owner}/{config.repo}",
+            files=self.files,
         )
 
     def _check_git_host(self, config: GoproxyConfig) -> None:

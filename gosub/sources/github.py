@@ -52,7 +52,14 @@ from gosub.errors import (
     UpstreamTimeoutError,
 )
 from gosub.sources import gitattributes
-from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy, git_blob_id
+from gosub.sources.base import (
+    Archive,
+    ArchiveFile,
+    Commit,
+    FileCache,
+    RetryPolicy,
+    git_blob_id,
+)
 from gosub.sources.gitarchive import (
     MAX_GITATTRIBUTES,
     ArchiveFormatError,
@@ -72,8 +79,6 @@ _TRANSIENT = {500, 502, 503, 504}
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 # Comparisons spent at most on deciding whether a commit is in the repository's history.
 MAX_REACH_CHECKS = 10
-# Bytes of file contents (go.mod, LICENSE) one source keeps in memory.
-_MAX_FILE_CACHE = 32 << 20
 # A rate limit that lifts within this many seconds is waited for once (inside the
 # request's deadline) rather than reported.
 SHORT_RETRY_AFTER = 10
@@ -119,6 +124,7 @@ class GitHubClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         negative_ttl: float = 60.0,
+        etag_bytes: int = 64 << 20,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
@@ -143,9 +149,11 @@ class GitHubClient:
             transport=transport,
             follow_redirects=False,
         )
-        # URL → (ETag, parsed JSON) for revalidated lists; small and bounded.
-        # request → (ETag, JSON body, next page URL), for If-None-Match revalidation
-        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()
+        # request → (ETag, JSON body, next page URL, estimated bytes), bounded in bytes
+        self._etags: OrderedDict[str, tuple[str, Any, str | None, int]] = OrderedDict()
+        self._etag_bytes = 0
+        self.etag_bytes = etag_bytes
+        self._inflight: dict[str, asyncio.Task[tuple[Any, str | None]]] = {}
 
     @property
     def has_token(self) -> bool:
@@ -359,8 +367,28 @@ class GitHubClient:
         what: str,
         expect: type | tuple[type, ...] = (dict, list),
     ) -> tuple[Any, str | None]:
-        """``(JSON body, next page URL)``, revalidated with If-None-Match."""
+        """``(JSON body, next page URL)``, revalidated with If-None-Match; concurrent
+        callers for the same document share one request (and one parsed copy: a list of
+        20,000 tags asked by 120 clients at once is fetched and held once)."""
         key = path + ("?" + urlencode(sorted(params.items())) if params else "")
+        running = self._inflight.get(key)
+        if running is None:
+            running = asyncio.get_running_loop().create_task(
+                self._revalidate(key, path, params, what, expect), context=deadline.detached()
+            )
+            self._inflight[key] = running
+            running.add_done_callback(lambda t: self._inflight.pop(key, None))
+            running.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await asyncio.shield(running)
+
+    async def _revalidate(
+        self,
+        key: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        expect: type | tuple[type, ...],
+    ) -> tuple[Any, str | None]:
         for attempt in (1, 2):
             cached = self._etags.get(key)
             headers = {"If-None-Match": cached[0]} if cached else None
@@ -378,10 +406,16 @@ class GitHubClient:
         nxt = resp.links.get("next", {}).get("url")
         etag = resp.headers.get("etag")
         if etag:
-            self._etags[key] = (etag, data, nxt)
-            self._etags.move_to_end(key)
-            while len(self._etags) > 512:
-                self._etags.popitem(last=False)
+            old = self._etags.pop(key, None)
+            if old is not None:
+                self._etag_bytes -= old[3]
+            # Parsed JSON takes several times its text; bounded by that estimate.
+            weight = 8 * len(resp.content) + 256
+            if weight <= self.etag_bytes:
+                self._etags[key] = (etag, data, nxt, weight)
+                self._etag_bytes += weight
+            while len(self._etags) > 4096 or self._etag_bytes > self.etag_bytes:
+                self._etag_bytes -= self._etags.popitem(last=False)[1][3]
         return data, nxt
 
     async def get_paginated(self, path: str, *, params: Mapping[str, str], what: str) -> list[Any]:
@@ -519,6 +553,7 @@ class GitHubSource:
         max_archive_bytes: int = 2 << 30,
         spool_dir: str | None = None,
         url: str | None = None,
+        files: FileCache | None = None,
     ) -> None:
         self.client = client
         self.owner = owner
@@ -527,8 +562,7 @@ class GitHubSource:
         self.max_archive_bytes = max_archive_bytes
         self.spool_dir = spool_dir
         self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
-        self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
-        self._file_bytes = 0
+        self._files = files if files is not None else FileCache(32 << 20)
         self._ancestry: dict[tuple[str, str], bool] = {}
         self._trees: OrderedDict[str, str] = OrderedDict()  # commit → root tree id
         self._info: tuple[float, dict[str, Any]] | None = None
@@ -687,10 +721,9 @@ class GitHubSource:
         """The blob at ``path`` via the contents API, checked against the blob id the
         same answer names (a short or altered read is asked again, then a 502: it must
         never become a ``.mod``); cached by (commit, path), bounded in bytes."""
-        key = (commit, path)
+        key = (self.client.api_url, self.owner, self.repo, commit, path)
         if key in self._files:
-            self._files.move_to_end(key)
-            return self._files[key]
+            return self._files.get(key)
         what = f"{self.display_name}/{path}@{commit[:12]}"
         data: bytes | None = None
         attempts = self.client.retry.attempts
@@ -735,11 +768,7 @@ class GitHubSource:
                 f"blob id differs from the one it names) {attempts} times; gosub does not "
                 "serve them. Try again later"
             )
-        self._files[key] = data
-        self._file_bytes += len(data or b"")
-        while len(self._files) > 4096 or self._file_bytes > _MAX_FILE_CACHE:
-            _, old = self._files.popitem(last=False)
-            self._file_bytes -= len(old or b"")
+        self._files.put(key, data)
         return data
 
     async def is_ancestor(self, ancestor: str, commit: str) -> bool:

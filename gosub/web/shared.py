@@ -46,6 +46,7 @@ def make_shared(
     git_timeout: float = 120.0,
     git_env: Mapping[str, str] | None = None,
     git_hosts: Collection[str] | None = None,
+    memory_bytes: int = 256 << 20,
 ) -> Shared:
     """Build the shared clients and caches from ``env`` (``GITHUB_TOKEN``,
     ``GITHUB_API_URL``; default ``os.environ``, ``{}`` ignores it); the persistent tier
@@ -53,7 +54,8 @@ def make_shared(
     mirrors in ``git_dir`` (default: ``cache_dir``'s ``git/`` folder when there is a
     ``cache_dir``, else a temporary directory), runs each git command for at most
     ``git_timeout`` seconds, in ``git_env`` (default ``os.environ``), for remotes on
-    ``git_hosts`` only when given."""
+    ``git_hosts`` only when given. ``memory_bytes`` bounds what is kept in memory: half
+    for results (info, go.mod, lists), half for the code hosts' listings and files."""
     if git_dir is None and cache_dir:
         git_dir = os.path.join(cache_dir, "git")
     sources = Sources.from_env(
@@ -65,10 +67,12 @@ def make_shared(
         git_timeout=git_timeout,
         git_env=git_env,
         git_hosts=git_hosts,
+        memory_bytes=memory_bytes // 2,
     )
     if store is None and cache_dir:
         store = DiskStore(cache_dir)
     if store is not None and not isinstance(store, GuardedStore):
         store = GuardedStore(store)  # a failing store is a miss, never a failed request
     zips = ZipStore(zip_dir, max_bytes=max_zip_bytes)
-    return Shared(sources, ProcessCache(), zips, store, inline_max_bytes, request_timeout)
+    cache = ProcessCache(max_bytes=memory_bytes // 2)
+    return Shared(sources, cache, zips, store, inline_max_bytes, request_timeout)

@@ -200,7 +200,7 @@ class GosubApp:
         if shared is None:
             shared = Shared(
                 self.shared.sources.with_token(token),
-                ProcessCache(max_entries=2000),
+                ProcessCache(max_entries=2000, max_bytes=8 << 20),
                 ZipStore(max_bytes=256 << 20),
             )
             self._client_caches[key] = shared
