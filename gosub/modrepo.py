@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import posixpath
+import time
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -942,6 +943,7 @@ async def _stored(path: Path, module: str, version: str) -> StoredZip | None:
 
 def _write_zip(dest: Path, path: str, version: str, files: list[modzip.File]) -> str:
     """Write the zip (in a worker thread) and return its SHA-256, used as ETag."""
+    started = time.monotonic()
     with dest.open("w+b") as out:
         modzip.create(out, path, version, files)
         out.flush()
@@ -949,6 +951,8 @@ def _write_zip(dest: Path, path: str, version: str, files: list[modzip.File]) ->
         h = hashlib.sha256()
         while chunk := out.read(1 << 20):
             h.update(chunk)
+    metrics.inc(metrics.BUILDS)
+    metrics.inc(metrics.BUILD_SECONDS, by=time.monotonic() - started)
     return h.hexdigest()
 
 

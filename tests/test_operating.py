@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import stat
@@ -75,6 +76,9 @@ async def test_health_ready_and_metrics_at_the_root(fresh: GitHubStandin, tmp_pa
     assert 'gosub_cache_answers_total{tier="spool"}' in text
     assert "gosub_upstream_rate_limit_remaining{" in text
     assert "gosub_coalesced_waits_total" in text
+    # Process-wide counters: other tests in this process count too.
+    assert re.search(r"^gosub_builds_total [1-9]", text, re.M), text
+    assert re.search(r"^gosub_build_seconds_total [0-9.e-]+$", text, re.M)
 
 
 async def test_not_ready_when_the_store_cannot_be_used(
