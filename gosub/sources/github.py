@@ -51,7 +51,7 @@ from gosub.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from gosub.sources import gitattributes
+from gosub.sources import gitattributes, http
 from gosub.sources.base import (
     Archive,
     ArchiveFile,
@@ -75,38 +75,12 @@ DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = "gosub (+https://github.com/gosub)"
 _RAW = "application/vnd.github.raw"
 _JSON = "application/vnd.github+json"
-_TRANSIENT = {500, 502, 503, 504}
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 # Comparisons spent at most on deciding whether a commit is in the repository's history.
 MAX_REACH_CHECKS = 10
-# A rate limit that lifts within this many seconds is waited for once (inside the
-# request's deadline) rather than reported.
-SHORT_RETRY_AFTER = 10
-# No attempt is started with less time than this left before the request's deadline.
-_MIN_ATTEMPT = 0.05
-_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#\"']*")
-
-
-def redact(text: str) -> str:
-    """``text`` with the query string of every URL in it replaced: GitHub's temporary
-    archive URLs carry a ``?token=``, and presigned URLs their signatures."""
-    return _QUERY.sub(r"\1?REDACTED", text)
-
-
-class _RedactQueries(logging.Filter):
-    """Keeps URL query strings out of httpx's and httpcore's log lines (httpcore logs
-    response headers at DEBUG, the archive redirect's Location among them)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "?" in message:
-            record.msg, record.args = redact(message), None
-        return True
-
-
-# Logger filters are not inherited: each logger that writes URLs gets its own.
-for _name in ("httpx", "httpcore.http11", "httpcore.http2", "httpcore.connection"):
-    logging.getLogger(_name).addFilter(_RedactQueries())
+# Kept importable here: the GitLab client and older callers use these names.
+SHORT_RETRY_AFTER = http.SHORT_RETRY_AFTER
+redact = http.redact
 
 
 class GitHubClient:
@@ -173,17 +147,7 @@ class GitHubClient:
     # -- requests -------------------------------------------------------------------
 
     def _attempt_timeout(self, what: str) -> httpx.Timeout:
-        """This attempt's timeout: the client's, cut to the request's remaining time;
-        :class:`UpstreamTimeoutError` when none is left."""
-        seconds = self.timeout
-        left = deadline.remaining()
-        if left is not None:
-            if left < _MIN_ATTEMPT:
-                raise UpstreamTimeoutError(
-                    f"{self.host} did not answer within the request's time limit ({what})"
-                )
-            seconds = min(seconds, left)
-        return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+        return http.attempt_timeout(self.timeout, self.host, what)
 
     def _count(self, path: str, resp: httpx.Response) -> None:
         """Metrics: the request, and the rate limit GitHub says is left."""
@@ -195,12 +159,6 @@ class GitHubClient:
             limit = resp.headers.get("x-ratelimit-limit")
             if limit is not None and limit.isdigit():
                 self.limit = int(limit)
-
-    @staticmethod
-    def _fits(seconds: float) -> bool:
-        """Whether waiting ``seconds`` still leaves time for an attempt."""
-        left = deadline.remaining()
-        return left is None or seconds + _MIN_ATTEMPT < left
 
     async def _send(
         self,
@@ -226,74 +184,32 @@ class GitHubClient:
         upstream.check(what)
         url = self.api_url + path
         hdrs = {"Accept": accept, **(headers or {})}
-        last: Exception | None = None
-        waited = False
-        attempt = 0
-        while attempt < self.retry.attempts:
-            attempt += 1
-            if attempt > 1:
-                pause = self.retry.delay(attempt - 1)
-                if not self._fits(pause):
-                    break
-                await asyncio.sleep(pause)
-            try:
-                timeout = self._attempt_timeout(what)
-            except UpstreamTimeoutError as exc:
-                last = last or exc
-                break
+
+        async def once() -> tuple[httpx.Response, None]:
+            timeout = http.attempt_timeout(self.timeout, self.host, what)
             try:
                 resp = await self._http.get(
                     url, params=params, headers=hdrs, timeout=timeout, follow_redirects=True
                 )
                 await resp.aread()
-                self._count(path, resp)
             except httpx.TimeoutException:
                 metrics.upstream_request(self.host, _endpoint(path), "timeout")
-                last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
-                log.warning("%s timed out on %s (attempt %d)", self.host, path, attempt)
-                continue
-            except httpx.TransportError as exc:
-                last = UpstreamError(f"could not reach {self.host} ({what}): {redact(str(exc))}")
-                log.warning(
-                    "%s transport error on %s (attempt %d): %s",
-                    self.host,
-                    path,
-                    attempt,
-                    redact(str(exc)),
-                )
-                continue
-            if resp.status_code in (200, 304):
-                return resp
-            err = self._error(resp, what)
-            if (
-                isinstance(err, RateLimitedError)
-                and not waited
-                and err.retry_after is not None
-                and err.retry_after <= SHORT_RETRY_AFTER
-                and self._fits(err.retry_after)
-            ):
-                waited = True
-                attempt -= 1  # the wait is not one of the bounded retries
-                log.warning("%s rate limit on %s: waiting %d s", self.host, path, err.retry_after)
-                await asyncio.sleep(err.retry_after)
-                continue
+                raise
+            self._count(path, resp)
+            return resp, None
+
+        def error(resp: httpx.Response, _: None) -> Exception:
             if resp.status_code == 404 and self.negative_ttl > 0:
                 self._missing[missing] = time.monotonic() + self.negative_ttl
                 self._missing.move_to_end(missing)
                 while len(self._missing) > 10_000:
                     self._missing.popitem(last=False)
-            if resp.status_code in _TRANSIENT:
-                last = err
-                log.warning(
-                    "%s answered %d on %s (attempt %d)", self.host, resp.status_code, path, attempt
-                )
-                continue
-            raise err
-        if last is None:
-            last = UpstreamTimeoutError(
-                f"{self.host} did not answer within the request's time limit ({what})"
-            )
-        raise last
+            return self._error(resp, what)
+
+        resp, _ = await http.send(
+            once, error, host=self.host, path=path, what=what, retry=self.retry
+        )
+        return resp
 
     def _error(self, resp: httpx.Response, what: str) -> Exception:
         """Translate a GitHub error response into a gosub error."""

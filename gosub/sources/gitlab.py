@@ -47,15 +47,14 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from gosub import deadline, upstream
+from gosub import metrics, upstream
 from gosub.errors import (
     GoneError,
     NotFoundError,
     RateLimitedError,
     UpstreamError,
-    UpstreamTimeoutError,
 )
-from gosub.sources import gitattributes
+from gosub.sources import gitattributes, http
 from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy, git_blob_id
 from gosub.sources.gitarchive import (
     MAX_GITATTRIBUTES,
@@ -66,29 +65,31 @@ from gosub.sources.gitarchive import (
 )
 
 # Helpers of the GitHub source that are not GitHub's: candidates for a shared module.
-from gosub.sources.github import (
-    SHORT_RETRY_AFTER,
-    _converts,
-    _parse_time,
-    _retry_after,
-    redact,
-)
+from gosub.sources.github import _converts, _parse_time, _retry_after
+from gosub.sources.http import redact
 
 log = logging.getLogger("gosub.sources.gitlab")
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 USER_AGENT = "gosub (+https://github.com/gosub)"
-_TRANSIENT = {500, 502, 503, 504}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _HEX = frozenset("0123456789abcdef")
 # Blobs fetched at once when an archive is rebuilt from the tree.
 _BLOB_CONCURRENCY = 8
-# No attempt is started with less time than this left before the request's deadline.
-_MIN_ATTEMPT = 0.05
 # Bytes of file contents (go.mod, LICENSE) one source keeps in memory.
 _MAX_FILE_CACHE = 32 << 20
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
+
+
+def _endpoint(url: str) -> str:
+    """A metrics label for a GitLab API URL: ``tags``, ``commits``, ``files``,
+    ``archive.tar.gz``, ``tree``, ``blobs``..."""
+    parts = url.split("?", 1)[0].split("/projects/", 1)[-1].split("/")
+    rest = parts[1:]
+    if not rest:
+        return "project"
+    return rest[1] if rest[0] == "repository" and len(rest) > 1 else rest[0]
 
 
 def api_url_for(host: str) -> str:
@@ -243,23 +244,7 @@ class GitLabClient:
         raise UpstreamError(f"{self.host} redirected too often ({what})")
 
     def _attempt_timeout(self, what: str) -> httpx.Timeout:
-        """This attempt's timeout: the client's, cut to the request's remaining time;
-        :class:`UpstreamTimeoutError` when none is left."""
-        seconds = self.timeout
-        left = deadline.remaining()
-        if left is not None:
-            if left < _MIN_ATTEMPT:
-                raise UpstreamTimeoutError(
-                    f"{self.host} did not answer within the request's time limit ({what})"
-                )
-            seconds = min(seconds, left)
-        return httpx.Timeout(seconds, connect=min(seconds, 10.0))
-
-    @staticmethod
-    def _fits(seconds: float) -> bool:
-        """Whether waiting ``seconds`` still leaves time for an attempt."""
-        left = deadline.remaining()
-        return left is None or seconds + _MIN_ATTEMPT < left
+        return http.attempt_timeout(self.timeout, self.host, what)
 
     async def _send(
         self,
@@ -278,71 +263,23 @@ class GitLabClient:
         limit that lifts within :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
         upstream.check(what)
         url = path if path.startswith(("http://", "https://")) else self.api_url + path
-        last: Exception | None = None
-        tries = attempts or self.retry.attempts
-        waited = False
-        attempt = 0
-        while attempt < tries:
-            attempt += 1
-            if attempt > 1:
-                pause = self.retry.delay(attempt - 1)
-                if not self._fits(pause):
-                    break
-                await asyncio.sleep(pause)
-            try:
-                resp, body = await self._once(
-                    url, params, headers, what, max_bytes=max_bytes, dest=dest
-                )
-            except UpstreamTimeoutError as exc:  # no time left for an attempt
-                last = last or exc
-                break
-            except httpx.TimeoutException:
-                last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
-                log.warning("%s timed out on %s (attempt %d)", self.host, redact(path), attempt)
-                continue
-            except httpx.TransportError as exc:
-                last = UpstreamError(f"could not reach {self.host} ({what}): {redact(str(exc))}")
-                log.warning(
-                    "%s transport error on %s (attempt %d): %s",
-                    self.host,
-                    redact(path),
-                    attempt,
-                    redact(str(exc)),
-                )
-                continue
-            if resp.status_code in (200, 304):
-                return resp, body
-            err = self._error(resp, body, what)
-            if (
-                isinstance(err, RateLimitedError)
-                and not waited
-                and err.retry_after is not None
-                and err.retry_after <= SHORT_RETRY_AFTER
-                and self._fits(err.retry_after)
-            ):
-                waited = True
-                attempt -= 1  # the wait is not one of the bounded retries
-                log.warning(
-                    "%s rate limit on %s: waiting %d s", self.host, redact(path), err.retry_after
-                )
-                await asyncio.sleep(err.retry_after)
-                continue
-            if resp.status_code in _TRANSIENT:
-                last = err
-                log.warning(
-                    "%s answered %d on %s (attempt %d)",
-                    self.host,
-                    resp.status_code,
-                    redact(path),
-                    attempt,
-                )
-                continue
-            raise err
-        if last is None:
-            last = UpstreamTimeoutError(
-                f"{self.host} did not answer within the request's time limit ({what})"
+
+        async def once() -> tuple[httpx.Response, bytes]:
+            resp, body = await self._once(
+                url, params, headers, what, max_bytes=max_bytes, dest=dest
             )
-        raise last
+            metrics.upstream_request(self.host, _endpoint(url), resp.status_code)
+            return resp, body
+
+        return await http.send(
+            once,
+            lambda resp, body: self._error(resp, body, what),
+            host=self.host,
+            path=redact(path),
+            what=what,
+            retry=self.retry,
+            attempts=attempts,
+        )
 
     def _note_rate(self, resp: httpx.Response) -> None:
         rate = {k: v for k, v in resp.headers.items() if k.lower().startswith("ratelimit-")}

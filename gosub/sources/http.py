@@ -1,0 +1,150 @@
+"""What the forge API clients share: attempts sized to the request's deadline, bounded
+retries with backoff, one wait for a short rate limit, and URL redaction for logs.
+
+Each client (:mod:`gosub.sources.github`, :mod:`gosub.sources.gitlab`) supplies one
+attempt (its own auth, redirects and body handling) and its own translation of an error
+response; :func:`send` runs the loop around them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+
+from gosub import deadline
+from gosub.errors import RateLimitedError, UpstreamError, UpstreamTimeoutError
+from gosub.sources.base import RetryPolicy
+
+log = logging.getLogger("gosub.sources")
+
+T = TypeVar("T")
+
+TRANSIENT = frozenset({500, 502, 503, 504})
+# A rate limit that lifts within this many seconds is waited for once (inside the
+# request's deadline) rather than reported.
+SHORT_RETRY_AFTER = 10
+# No attempt is started with less time than this left before the request's deadline.
+MIN_ATTEMPT = 0.05
+_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#\"']*")
+
+
+def redact(text: str) -> str:
+    """``text`` with the query string of every URL in it replaced: GitHub's temporary
+    archive URLs carry a ``?token=``, and presigned URLs their signatures."""
+    return _QUERY.sub(r"\1?REDACTED", text)
+
+
+class _RedactQueries(logging.Filter):
+    """Keeps URL query strings out of httpx's and httpcore's log lines (httpcore logs
+    response headers at DEBUG, the archive redirect's Location among them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = redact(message), None
+        return True
+
+
+# Logger filters are not inherited: each logger that writes URLs gets its own.
+for _name in ("httpx", "httpcore.http11", "httpcore.http2", "httpcore.connection"):
+    logging.getLogger(_name).addFilter(_RedactQueries())
+
+
+def attempt_timeout(timeout: float, host: str, what: str) -> httpx.Timeout:
+    """One attempt's timeout: ``timeout``, cut to the request's remaining time;
+    :class:`UpstreamTimeoutError` when none is left."""
+    seconds = timeout
+    left = deadline.remaining()
+    if left is not None:
+        if left < MIN_ATTEMPT:
+            raise UpstreamTimeoutError(
+                f"{host} did not answer within the request's time limit ({what})"
+            )
+        seconds = min(seconds, left)
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
+def fits(seconds: float) -> bool:
+    """Whether waiting ``seconds`` still leaves time for an attempt."""
+    left = deadline.remaining()
+    return left is None or seconds + MIN_ATTEMPT < left
+
+
+async def send(
+    attempt_once: Callable[[], Awaitable[tuple[httpx.Response, T]]],
+    to_error: Callable[[httpx.Response, T], Exception],
+    *,
+    host: str,
+    path: str,
+    what: str,
+    retry: RetryPolicy,
+    attempts: int | None = None,
+    ok: frozenset[int] = frozenset({200, 304}),
+) -> tuple[httpx.Response, T]:
+    """Run ``attempt_once`` with bounded retries inside the request's deadline: timeouts,
+    transport errors and 5xx are retried with backoff, a rate limit that lifts within
+    :data:`SHORT_RETRY_AFTER` seconds is waited for once, any other error answer raises
+    ``to_error``'s error. ``attempt_once`` raises :class:`UpstreamTimeoutError` when no
+    time is left to try."""
+    last: Exception | None = None
+    tries = attempts or retry.attempts
+    waited = False
+    attempt = 0
+    while attempt < tries:
+        attempt += 1
+        if attempt > 1:
+            pause = retry.delay(attempt - 1)
+            if not fits(pause):
+                break
+            await asyncio.sleep(pause)
+        try:
+            resp, body = await attempt_once()
+        except UpstreamTimeoutError as exc:  # no time left for an attempt
+            last = last or exc
+            break
+        except httpx.TimeoutException:
+            last = UpstreamTimeoutError(f"{host} did not answer in time ({what})")
+            log.warning("%s timed out on %s (attempt %d)", host, redact(path), attempt)
+            continue
+        except httpx.TransportError as exc:
+            last = UpstreamError(f"could not reach {host} ({what}): {redact(str(exc))}")
+            log.warning(
+                "%s transport error on %s (attempt %d): %s",
+                host,
+                redact(path),
+                attempt,
+                redact(str(exc)),
+            )
+            continue
+        if resp.status_code in ok:
+            return resp, body
+        err = to_error(resp, body)
+        if (
+            isinstance(err, RateLimitedError)
+            and not waited
+            and err.retry_after is not None
+            and err.retry_after <= SHORT_RETRY_AFTER
+            and fits(err.retry_after)
+        ):
+            waited = True
+            attempt -= 1  # the wait is not one of the bounded retries
+            log.warning("%s rate limit on %s: waiting %d s", host, redact(path), err.retry_after)
+            await asyncio.sleep(err.retry_after)
+            continue
+        if resp.status_code in TRANSIENT:
+            last = err
+            log.warning(
+                "%s answered %d on %s (attempt %d)", host, resp.status_code, redact(path), attempt
+            )
+            continue
+        raise err
+    if last is None:
+        last = UpstreamTimeoutError(
+            f"{host} did not answer within the request's time limit ({what})"
+        )
+    raise last
