@@ -402,3 +402,59 @@ def test_recent_modules_are_bounded(tmp_path: Path) -> None:
         recent.touch(c, "example.test/" + c.repo_path.replace("/", "-"))
     assert [c for c, _ in anyio.run(recent.modules)] == configs[:1:-1]
     assert isinstance(Watcher, type)
+
+
+def test_lambda_scheduled_watch_pass_records_new_tags(
+    watched: tuple[GitRepo, GitHubStandin], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import aws_lambda
+
+    repo, standin = watched
+    config = tmp_path / "gosub.toml"
+    config.write_text(
+        "[[module]]\n"
+        f'module = "{MODULE}"\n'
+        'url = "https://github.com/acme/watched"\n'
+        'directory = "go/watched"\n'
+        'tag_prefix = "w-go-"\n'
+    )
+    cache = tmp_path / "cache"
+    for key in ("GOSUB_GITHUB_TOKEN_PARAM", "GOSUB_GITHUB_TOKEN_SECRET", "GITHUB_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GOSUB_CONFIG", str(config))
+    monkeypatch.setenv("GOSUB_CACHE_DIR", str(cache))
+    monkeypatch.setenv("GITHUB_API_URL", standin.api_url)
+    monkeypatch.setattr(aws_lambda, "_watch", None)
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+    class Context:
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 60_000
+
+    assert aws_lambda.watch_handler(event, Context()) == {"new": 1, "watched": 1}
+    repo.tag("w-go-1.2.0")
+    assert aws_lambda.watch_handler(event, Context()) == {"new": 1, "watched": 1}
+    assert aws_lambda.watch_handler(event, Context()) == {"new": 0, "watched": 1}
+    entries = anyio.run(IndexLog(DiskStore(cache)).read)
+    assert [(e.path, e.version) for e in entries] == [(MODULE, "v1.0.0"), (MODULE, "v1.2.0")]
+    # The proxy function (another instance on the same store) serves that feed.
+    monkeypatch.setattr(aws_lambda, "_warm", None)
+    answer = aws_lambda.handler(
+        {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/index",
+            "rawQueryString": "",
+            "headers": {"host": "x.lambda-url.eu-west-1.on.aws"},
+            "requestContext": {
+                "http": {"method": "GET", "path": "/index", "sourceIp": "127.0.0.1"},
+                "domainName": "x.lambda-url.eu-west-1.on.aws",
+            },
+            "isBase64Encoded": False,
+        },
+        Context(),
+    )
+    assert answer["statusCode"] == 200
+    assert [e["Version"] for e in _feed(answer["body"])] == ["v1.0.0", "v1.2.0"]
+    monkeypatch.setattr(aws_lambda, "_warm", None)
