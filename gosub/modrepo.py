@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.to_thread
@@ -43,6 +43,7 @@ from gosub.golang import gomod, modzip, pseudo, semver
 from gosub.golang import module as gomodule
 from gosub.sources.base import Archive, ArchiveFile, Commit, Source, git_blob_id
 from gosub.store import ProcessCache, Store, StoredZip, ZipStore, namespace, store_key
+from gosub.store.index import IndexLog
 
 T = TypeVar("T")
 log = logging.getLogger("gosub.modrepo")
@@ -50,6 +51,8 @@ log = logging.getLogger("gosub.modrepo")
 # cmd/go/internal/modfetch/codehost/codehost.go
 MAX_GO_MOD = 16 << 20
 MAX_LICENSE = 16 << 20
+# Seconds a branch (or other non-version) query's answer is reused.
+BRIEF = 30.0
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,11 @@ class ModuleRepo:
         zips: ZipStore,
         repo_url: str,
         store: Store | None = None,
+        index: IndexLog | None = None,
+        on_versions: Callable[[], None] | None = None,
     ) -> None:
+        self.index = index  # the /index feed: versions gosub learns of are recorded
+        self.on_versions = on_versions  # called when the module is seen to have versions
         self.config = config
         self.source = source
         self.path = path
@@ -242,6 +249,8 @@ class ModuleRepo:
         listed = await self._listed()
         await self.check_served(listed)
         self._has_versions = bool(listed)
+        if listed and self.on_versions is not None:
+            self.on_versions()
         return listed
 
     async def _listed(self) -> list[str]:
@@ -295,7 +304,27 @@ class ModuleRepo:
             return await self.cache.once(
                 ("info", *self._key, query), lambda: self._stat_immutable(query)
             )
-        return await self._stat_uncached(query)
+        return await self._stat_brief(query)
+
+    async def _stat_brief(self, query: str) -> RevInfo:
+        """A branch or other query, remembered for :data:`BRIEF` seconds, a miss too:
+        pkgsite asks ``main.info`` and ``master.info`` on every module fetch, and one of
+        them is usually missing (a fast 404)."""
+        key = ("query", *self._key, query)
+        hit = self.cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            if isinstance(hit[1], str):
+                raise NotFoundError(hit[1])
+            return cast(RevInfo, hit[1])
+        try:
+            info = await self._stat_uncached(query)
+        except NotFoundError as exc:
+            if upstream.allowed():  # a refusal is the request's, not the repository's
+                self.cache.put(key, (now + BRIEF, exc.message))
+            raise
+        self.cache.put(key, (now + BRIEF, info))
+        return info
 
     # -- the persistent tier ----------------------------------------------------------
 
@@ -370,6 +399,7 @@ class ModuleRepo:
             try:
                 stored = RevInfo.from_json(data)
                 if stored.version == version:
+                    await self._learned(version)  # a pre-filled store's versions too
                     return stored
             except ValueError:
                 pass  # unreadable: resolve again and overwrite it
@@ -377,7 +407,16 @@ class ModuleRepo:
         info = await self._stat_uncached(version)
         if info.version == version:
             await self._store_write(name, info.to_json(self.repo_url, self.code_dir))
+            await self._learned(version)
         return info
+
+    async def _learned(self, version: str, *, zip_built: bool = False) -> None:
+        """Record in the /index feed a tagged version, or a pseudo-version whose zip
+        was built (``IndexLog.record`` never fails the request)."""
+        if self.on_versions is not None:
+            self.on_versions()
+        if self.index is not None and (zip_built or not pseudo.is_pseudo_version(version)):
+            await self.index.record(self.path, version)
 
     async def _stat_uncached(self, query: str) -> RevInfo:
         rev = query
@@ -917,6 +956,8 @@ class ModuleRepo:
             name = gomodule.escape_version(version) + ".zip"
             await self.store.put_file(self._store_key(name), stored.path)
             await self._record(name, stored.sha256, stored.size)
+        if _canonical_version(version) == version:
+            await self._learned(version, zip_built=True)
         return stored
 
 

@@ -31,7 +31,8 @@ such as ``AWS_ENDPOINT_URL_S3``, apply), ``GOSUB_INLINE_MAX_BYTES`` (zips larger
 this are answered with a 307 to a presigned URL of the bucket's copy),
 ``GOSUB_REQUEST_TIMEOUT`` (seconds per request, default 300), ``GOSUB_ZIP_CACHE_BYTES``
 (the local spool of built zips, default 2 GiB), ``GOSUB_GIT_HOSTS`` (comma-separated),
-``GOSUB_GIT_TIMEOUT``, ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+``GOSUB_GIT_TIMEOUT``, ``GOSUB_WATCH_INTERVAL`` (seconds between watch passes, default
+600, 0 off), ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
 
@@ -76,6 +77,7 @@ _SERVER_KEYS = {
     "zip_cache_bytes",
     "git_hosts",
     "git_timeout",
+    "watch_interval",
 }
 _MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "forge", "base"}
 
@@ -118,6 +120,7 @@ class Settings:
     zip_cache_bytes: int = 2 << 30  # local spool of built zips (LRU)
     git_hosts: tuple[str, ...] | None = None  # git source: only these hosts (None = any)
     git_timeout: float = 120.0  # git source: seconds one git command may take
+    watch_interval: float = 600.0  # seconds between watch passes (0 = no watch loop)
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -284,6 +287,11 @@ def load_settings(
         zip_cache_bytes=zip_cache_bytes,
         git_hosts=tuple(git_hosts) if git_hosts is not None else None,
         git_timeout=git_timeout,
+        watch_interval=_number(
+            "watch_interval",
+            env.get("GOSUB_WATCH_INTERVAL") or server.get("watch_interval", 600),
+            float,
+        ),
     )
     if settings.inline_max_bytes is not None and not settings.cache_bucket:
         raise ConfigError(
@@ -349,6 +357,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
     budgets = ClientBudgets(
         burst=settings.client_burst, rate=rate, trust_proxy_headers=settings.trust_proxy_headers
     )
+    app = _with_index(app, settings, shared, store)
     return OpsApp(app, shared, describe=describe(settings, shared), budgets=budgets)
 
 
@@ -373,6 +382,28 @@ def describe(settings: Settings, shared: Shared) -> str:
     api = shared.sources.api_url or "per host (api.github.com for github.com)"
     token = "set" if shared.sources.has_token else "not set"
     return f"serving {'; '.join(mode)}; cache {cache}; GitHub API {api}; GITHUB_TOKEN {token}"
+
+
+def _with_index(app: ASGIApp, settings: Settings, shared: Shared, store: Store | None) -> ASGIApp:
+    """A private pkgsite's needs (README "Run a private pkgsite on gosub"): the /index
+    feed and the watch, both in the persistent tier (none: neither), and
+    Disable-Module-Fetch."""
+    from gosub.store import DiskStore
+    from gosub.store.index import IndexLog
+    from gosub.web.index import pkgsite_edge
+    from gosub.web.watch import RecentModules, Watcher, with_watch
+
+    if store is None and settings.cache_dir:
+        store = DiskStore(settings.cache_dir)  # unguarded: the feed reports failures
+    if store is None:
+        return pkgsite_edge(app, None)
+    shared.index = IndexLog(store)
+    if settings.shared:
+        shared.recent = RecentModules(store)
+    modules = [(m.config, m.config.module) for m in settings.modules if m.config.module]
+    watcher = Watcher(shared, modules, interval=settings.watch_interval, recent=shared.recent)
+    edge = pkgsite_edge(app, shared.index)
+    return with_watch(edge, watcher)
 
 
 __all__ = ["ModuleSettings", "Settings", "build_app", "load_settings"]

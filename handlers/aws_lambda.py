@@ -30,6 +30,7 @@ set: importing it costs more than the rest of gosub.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ from mangum.types import ASGI, Receive, Scope, Send
 
 from gosub.errors import ConfigError
 from gosub.settings import build_app, load_settings
+from gosub.web.watch import Watcher
 
 log = logging.getLogger("gosub.lambda")
 
@@ -242,6 +244,45 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _warm(event, context)
 
 
+_watch: tuple[asyncio.AbstractEventLoop, Watcher | None] | None = None
+
+
+def _find_watcher(app: Any) -> Any:
+    """The watch inside build_app's layers (OpsApp, then the watch, ...), or None."""
+    for _ in range(8):
+        if hasattr(app, "watcher"):
+            return app.watcher
+        app = getattr(app, "app", None)
+    return None
+
+
+def watch_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The scheduled watch pass (serverless.yml's ``watch`` function, on an EventBridge
+    schedule): re-list the watched modules (``[[module]]`` entries and the shared configs
+    served lately, which the store remembers) so that new tags reach ``/index``. Returns
+    how many versions were new to this instance; a token or config failure raises, so
+    the invocation shows as failed."""
+    global _watch
+    if _watch is None:
+        env = lambda_env(os.environ, context)
+        token = github_token(env)
+        if token is not None:
+            env["GITHUB_TOKEN"] = token
+        app = build_app(load_settings(env), env)
+        # One loop for the instance's life: the code-host clients stay bound to it.
+        _watch = (asyncio.new_event_loop(), _find_watcher(app))
+    loop, watcher = _watch
+    if watcher is None:
+        log.warning("watch pass: no persistent store (cache_bucket or cache_dir): nothing to do")
+        return {"new": 0, "watched": 0}
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    budget = max(1.0, remaining() / 1000 - 5) if callable(remaining) else None
+    watched = len(loop.run_until_complete(watcher.watched()))
+    new = loop.run_until_complete(asyncio.wait_for(watcher.run_once(), budget))
+    log.info("watch pass: %d module(s), %d new version(s)", watched, new)
+    return {"new": new, "watched": watched}
+
+
 __all__ = [
     "LAMBDA_CACHE_DIR",
     "RawPathHTTPGateway",
@@ -250,4 +291,5 @@ __all__ = [
     "handler",
     "lambda_env",
     "reset",
+    "watch_handler",
 ]

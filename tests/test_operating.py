@@ -240,8 +240,11 @@ async def test_junk_configs_do_not_grow_the_store(fresh: GitHubStandin, tmp_path
             r = await c.get(f"/github.com/acme/mono:s=-junk{i};/example.test/mono/@v/list")
             assert r.status_code == 200 and r.text == ""
         assert (await c.get(MONO + "list")).status_code == 200
-    namespaces = [p for p in cache.iterdir() if p.is_dir()]
+    namespaces = [p for p in cache.iterdir() if re.fullmatch(r"[0-9a-f]{20}", p.name)]
     assert len(namespaces) == 1, namespaces
+    # Nor the watch's list of served modules (index/watch/...): the real one only.
+    watched = [p for p in (cache / "index").rglob("*") if p.is_file() and "watch" in str(p)]
+    assert len(watched) <= 1, watched
     doc = json.loads((namespaces[0] / "gosub.json").read_text())
     assert doc["url"] == "https://github.com/acme/mono" and doc["directory"] == "go/lib"
 

@@ -440,3 +440,30 @@ def test_lock_pins_pyproject_runtime_dependencies() -> None:
         assert name in pins, f"{dep.name} is not in {LOCK.name}: run build_lambda_package.py --lock"
         assert dep.specifier.contains(pins[name], prereleases=True), (dep, pins[name])
     assert not set(pins) & {canonicalize_name(n) for n in RUNTIME_PROVIDED}
+
+
+def test_watch_pass_runs_on_a_schedule(default: Packaged) -> None:
+    # The watch pass (README "Run a private pkgsite on gosub"): an EventBridge rule calls
+    # its own function, one instance at a time, with the proxy's environment.
+    res = default.resources
+    watch = res["WatchLambdaFunction"]["Properties"]
+    assert watch["Handler"] == "handlers.aws_lambda.watch_handler"
+    assert watch["ReservedConcurrentExecutions"] == 1
+    env = watch["Environment"]["Variables"]
+    assert env["GOSUB_CACHE_BUCKET"] == {"Ref": "CacheBucket"}
+    assert env["GOSUB_GITHUB_TOKEN_PARAM"] == TOKEN_PARAM
+    rules = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 1 and rules[0]["ScheduleExpression"] == "rate(10 minutes)"
+    assert rules[0]["State"] == "ENABLED"
+    (target,) = rules[0]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["WatchLambdaFunction", "Arn"]}
+    permissions = [
+        r["Properties"]
+        for r in res.values()
+        if r["Type"] == "AWS::Lambda::Permission"
+        and r["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert len(permissions) == 1
+    assert permissions[0]["FunctionName"] == {"Fn::GetAtt": ["WatchLambdaFunction", "Arn"]}
+    # No URL or HTTP route for it: only the schedule calls it.
+    assert not [r for r in res.values() if r["Type"] == "AWS::Lambda::Url"][1:]

@@ -50,6 +50,13 @@ class Store(Protocol):
         (an S3 presigned GET), or ``None`` if the store cannot give one."""
         ...
 
+    async def list_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        """Up to ``limit`` keys directly below the folder ``prefix`` (ending in ``/``)
+        that sort after ``start_after`` (a full key, or ``""``), ascending in byte
+        order: S3's ListObjectsV2 ``StartAfter``, a directory listing on disk. Failures
+        raise (a listing has no "absent" to fall back on)."""
+        ...
+
 
 def namespace(identity: Hashable) -> str:
     """The store namespace for a source identity: a digest of everything that determines

@@ -74,6 +74,22 @@ class DiskStore:
     async def url_for(self, key: str, *, expires: int = 900) -> str | None:
         return None
 
+    async def list_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        folder = self.path(prefix.rstrip("/"))
+
+        def listing() -> list[str]:
+            try:
+                names = os.listdir(folder)
+            except FileNotFoundError:
+                return []
+            keys = sorted(
+                prefix + n for n in names if not n.startswith(".tmp-") and (folder / n).is_file()
+            )
+            keys = [k for k in keys if k > start_after]
+            return keys[:limit]
+
+        return await anyio.to_thread.run_sync(listing)
+
     @staticmethod
     def _read(path: Path) -> bytes | None:
         try:

@@ -78,3 +78,8 @@ class GuardedStore:
         except _FAILURES as exc:
             self._warn("presign", key, exc)
             return None
+
+    async def list_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        """Not guarded: an empty listing would pass for "nothing there", so a failure
+        is the caller's to report."""
+        return await self.inner.list_after(prefix, start_after, limit)

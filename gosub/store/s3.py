@@ -129,7 +129,41 @@ class S3Store:
         endpoints, refreshing temporary credentials)."""
         return await anyio.to_thread.run_sync(self._presign, self._object_key(key), expires)
 
+    async def list_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        """ListObjectsV2 below ``prefix`` with ``StartAfter`` (pages of 1,000 until
+        ``limit``); keys are returned without the store's own prefix."""
+        return await anyio.to_thread.run_sync(self._list_after, prefix, start_after, limit)
+
     # -- blocking implementations (worker threads) ------------------------------------
+
+    def _list_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        client = self.client()
+        full = self._object_key(prefix.rstrip("/")) + "/"
+        after = self.prefix + start_after if start_after else ""
+        keys: list[str] = []
+        token: str | None = None
+        try:
+            while len(keys) < limit:
+                args: dict[str, Any] = {
+                    "Bucket": self.bucket,
+                    "Prefix": full,
+                    "Delimiter": "/",
+                    "MaxKeys": min(1000, limit - len(keys)),
+                }
+                if token:
+                    args["ContinuationToken"] = token
+                elif after:
+                    args["StartAfter"] = after
+                page = client.list_objects_v2(**args)
+                keys.extend(o["Key"][len(self.prefix) :] for o in page.get("Contents", []))
+                token = page.get("NextContinuationToken")
+                if not page.get("IsTruncated") or not token:
+                    break
+        except Exception as exc:
+            if _is_boto_error(exc):
+                self._fail("list", full, exc)
+            raise
+        return sorted(k for k in keys if k > start_after)[:limit]
 
     def _object_key(self, key: str) -> str:
         # The same rule as DiskStore, so a key is valid for both tiers; "." and ".."

@@ -172,17 +172,23 @@ class OpsApp:
             log.info("gosub starting: %s", self.describe, extra={"startup": self.describe})
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        while True:
+        """The inner chain answers the lifespan (a watch may start there); around it,
+        this announces and sweeps at startup, and closes the shared clients and removes
+        the zip spool once the inner apps have shut down."""
+
+        async def receiving() -> Message:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._announce()
                 await anyio.to_thread.run_sync(sweep, self.shared)
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                # The zip spool and temporary git mirrors go with the process.
+            return message
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
                 await self.shared.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+            await send(message)
+
+        await self.app(scope, receiving, sending)
 
 
 async def _store_problem(shared: Shared) -> str | None:

@@ -12,6 +12,7 @@ import html
 import json
 import logging
 from collections.abc import Mapping
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
@@ -82,7 +83,7 @@ class GoproxyApp:
             return
         request = Request(scope, receive)
         if request.query_params.get("go-get") == "1" and self.config.module:
-            page = self._vanity(request)
+            page = await self._vanity(request)
             if page is not None:
                 await page(scope, receive, send)
                 return
@@ -101,10 +102,11 @@ class GoproxyApp:
             return
         await response(scope, receive, send)
 
-    def _vanity(self, request: Request) -> Response | None:
+    async def _vanity(self, request: Request) -> Response | None:
         """The ``?go-get=1`` page for the configured module (or a package in it): a
         ``go-import`` tag of kind ``mod`` naming this proxy, so one deployment is both
-        the vanity host and the proxy (cmd/go/internal/vcs discovery.go)."""
+        the vanity host and the proxy (cmd/go/internal/vcs discovery.go), and a
+        ``go-source`` tag for pkgsite's source links (it skips ``mod`` go-imports)."""
         module = self.config.module
         host = request.headers.get("host", "").split(":", 1)[0].lower()
         import_path = host + request.url.path.rstrip("/")
@@ -117,11 +119,35 @@ class GoproxyApp:
         body = (
             "<!DOCTYPE html>\n<html><head>\n"
             f'<meta name="go-import" content="{content}">\n'
+            f"{await self._go_source(module)}"
             f"</head><body>go get {html.escape(module)}</body></html>\n"
         )
         return Response(
             body, media_type="text/html; charset=utf-8", headers={"Cache-Control": SHORT}
         )
+
+    async def _go_source(self, module: str) -> str:
+        """``<meta name="go-source">`` naming the repository's tree and blob URLs at the
+        latest version's tag (the default branch when there is none) and the module's
+        directory; "" for a forge without web URLs (the git source)."""
+        if self.config.forge not in ("github", "gitlab"):
+            return ""
+        ref = "HEAD"
+        try:
+            with anyio.fail_after(10):
+                info = await self.repo_for(module).latest()
+            if info.ref and info.ref.startswith("refs/tags/"):
+                ref = info.ref.removeprefix("refs/tags/")
+        except Exception as exc:  # the page still serves go-import
+            log.info("go-source for %s: no latest version (%s); using HEAD", module, exc)
+        web = self.repo_url.rstrip("/") + ("/-" if self.config.forge == "gitlab" else "")
+        where = "/".join(p for p in (quote(ref, safe="/"), self.config.directory) if p)
+        content = html.escape(
+            f"{module} {self.repo_url} {web}/tree/{where}{{/dir}} "
+            f"{web}/blob/{where}{{/dir}}/{{file}}#L{{line}}",
+            quote=True,
+        )
+        return f'<meta name="go-source" content="{content}">\n'
 
     async def _not_ours(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
         if self.fallback is not None:
@@ -215,6 +241,8 @@ class GoproxyApp:
 
     def repo_for(self, path: str) -> ModuleRepo:
         """The module repository serving module ``path``."""
+        recent = self.shared.recent
+        config = self.config
         return ModuleRepo(
             self.config,
             self.source,
@@ -223,6 +251,9 @@ class GoproxyApp:
             zips=self.shared.zips,
             repo_url=self.repo_url,
             store=self.shared.store,
+            index=self.shared.index,
+            # The watch re-lists modules that have versions: junk configs are not kept.
+            on_versions=(lambda: recent.touch(config, path)) if recent is not None else None,
         )
 
     async def _serve(self, request: Request, path: str, file: str) -> Response:

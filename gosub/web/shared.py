@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from gosub.sources import RetryPolicy, Sources
 from gosub.store import DiskStore, GuardedStore, ProcessCache, Store, ZipStore
+from gosub.store.index import IndexLog
+from gosub.web.watch import RecentModules
 
 
 @dataclass
@@ -23,6 +25,11 @@ class Shared:
     inline_max_bytes: int | None = None
     # The default time limit of one request, for apps not given their own.
     request_timeout: float = 300.0
+    # The /index feed versions are recorded in (None: not recorded; always None for a
+    # client's own token, whose versions nobody else may see).
+    index: IndexLog | None = None
+    # Modules served lately, for the watch (None: not watched; None for client tokens).
+    recent: RecentModules | None = None
 
     async def aclose(self) -> None:
         """Close the clients and remove the zip spool."""
