@@ -32,11 +32,14 @@ from gosub.web.responses import (
     REDIRECT_EXPIRES,
     SHORT,
     TEXT,
+    Ready,
     error_response,
     internal_error,
     mark_stale,
     method_not_allowed,
+    prepare,
     respond,
+    serve_ready,
     text_error,
     zip_response,
 )
@@ -226,6 +229,13 @@ class GoproxyApp:
         )
 
     async def _serve(self, request: Request, path: str, file: str) -> Response:
+        # A version's .info and .mod never change: their answer is prepared once and
+        # kept (bounded, in the process cache that holds the client's other results),
+        # and served again before anything else is built.
+        ready_key = ("ready", self.config.identity, path, file)
+        ready = self.shared.cache.get(ready_key)
+        if isinstance(ready, Ready):
+            return serve_ready(request, ready)
         repo = self.repo_for(path)
         if file == "list":
             versions, stale = await repo.versions_or_stale()
@@ -264,15 +274,16 @@ class GoproxyApp:
             stable = version == info.version and (
                 semver.canonical(version) != "" or pseudo.is_pseudo_version(version)
             )
-            return respond(
-                request,
-                info.to_json(self.repo_url, repo.code_dir),
-                "application/json",
-                IMMUTABLE if stable else SHORT,
-            )
+            body = info.to_json(self.repo_url, repo.code_dir)
+            if not stable:
+                return respond(request, body, "application/json", SHORT)
+            ready = prepare(body, "application/json", IMMUTABLE)
+            self.shared.cache.put(ready_key, ready)
+            return serve_ready(request, ready)
         if ext == "mod":
-            data = await repo.go_mod(version)
-            return respond(request, data, TEXT, IMMUTABLE)
+            ready = prepare(await repo.go_mod(version), TEXT, IMMUTABLE)
+            self.shared.cache.put(ready_key, ready)
+            return serve_ready(request, ready)
         if self.shared.inline_max_bytes is not None and self.shared.store is not None:
             found = await repo.zip_size(version)
             if found is not None and found[0] > self.shared.inline_max_bytes:
@@ -281,9 +292,7 @@ class GoproxyApp:
                     # Too big to answer inline (Lambda's 6 MB response limit): the go
                     # command follows the redirect to the store.
                     return RedirectResponse(url, 307, headers={"Cache-Control": "no-store"})
-        stored = await repo.zip(version)
-        handle = await anyio.to_thread.run_sync(open, stored.path, "rb")
-        return zip_response(request, stored, handle)
+        return await zip_response(request, await repo.zip(version))
 
 
 def goproxy(
