@@ -12,7 +12,9 @@ never chosen for a query or as a pseudo-version base, as in coderepo.go convert.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import functools
 import hashlib
 import json
@@ -23,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.to_thread
@@ -45,6 +47,12 @@ from gosub.store import ProcessCache, Store, StoredZip, ZipStore, namespace, sto
 
 T = TypeVar("T")
 log = logging.getLogger("gosub.modrepo")
+
+# True while a version's .info, .mod or .zip is served: its zip is then likely asked
+# next, so findDir starts the download of the tarball (a list or @latest does not).
+PREFETCH_ARCHIVE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "gosub_prefetch_archive", default=False
+)
 
 # cmd/go/internal/modfetch/codehost/codehost.go
 MAX_GO_MOD = 16 << 20
@@ -660,19 +668,40 @@ class ModuleRepo:
         )
 
     async def _find_dir_uncached(self, commit: str, version: str) -> _Found:
+        prefetch = getattr(self.source, "prefetch_archive", None)
+        if (
+            prefetch is not None
+            and PREFETCH_ARCHIVE.get()
+            and version != "HEAD"
+            and self.zips.get(self._zip_key(version)) is None
+        ):
+            # The zip is most likely asked for next, and needs the tarball: its download
+            # starts now, while the go.mod files are read (one round trip for both).
+            prefetch(commit)
         file1 = posixpath.join(self.code_dir, "go.mod")
-        gomod1 = await self._read(commit, file1, MAX_GO_MOD)
+        file2 = ""
+        if self.path_major and not self.path_major.startswith("."):
+            dir2 = posixpath.join(self.code_dir, self.path_major[1:])
+            file2 = posixpath.join(dir2, "go.mod")
+            # Both go.mod files are always needed: read them together.
+            both = await asyncio.gather(
+                self._read(commit, file1, MAX_GO_MOD),
+                self._read(commit, file2, MAX_GO_MOD),
+                return_exceptions=True,
+            )
+            for got in both:
+                if isinstance(got, BaseException):
+                    raise got
+            gomod1, gomod2 = cast("tuple[bytes | None, bytes | None]", tuple(both))
+        else:
+            gomod1 = await self._read(commit, file1, MAX_GO_MOD)
         mpath1 = gomod.module_path(gomod1) if gomod1 is not None else ""
         found1 = gomod1 is not None and (
             _is_major(mpath1, self.path_major)
             or (self.path_major == "" and mpath1.startswith("gopkg.in/"))
         )
         at = f"at revision {commit[:12]}"
-        file2 = ""
-        if self.path_major and not self.path_major.startswith("."):
-            dir2 = posixpath.join(self.code_dir, self.path_major[1:])
-            file2 = posixpath.join(dir2, "go.mod")
-            gomod2 = await self._read(commit, file2, MAX_GO_MOD)
+        if file2:
             mpath2 = gomod.module_path(gomod2) if gomod2 is not None else ""
             found2 = gomod2 is not None and _is_major(mpath2, self.path_major)
             if found1 and found2:
@@ -776,10 +805,13 @@ class ModuleRepo:
                 "Try again later"
             )
 
+    def _zip_key(self, version: str) -> tuple[Any, ...]:
+        return ("zip", *self._key, version)
+
     async def zip(self, version: str) -> StoredZip:
         """The module zip for ``version`` (coderepo.go Zip + x/mod/zip Create), built
         once and kept in the zip store."""
-        key = ("zip", *self._key, version)
+        key = self._zip_key(version)
         stored = self.zips.get(key)
         if stored is not None:
             return stored
@@ -946,4 +978,4 @@ def _is_major(mpath: str, path_major: str) -> bool:
     return path_major[1:] == mpath_major[1:]
 
 
-__all__ = ["ModuleRepo", "RevInfo"]
+__all__ = ["PREFETCH_ARCHIVE", "ModuleRepo", "RevInfo"]

@@ -25,7 +25,7 @@ from gosub.errors import BadRequestError, GosubError, NotFoundError, UpstreamTim
 from gosub.golang import module as gomodule
 from gosub.golang import pseudo, semver
 from gosub.golang.module import InvalidPathError, InvalidVersionError
-from gosub.modrepo import ModuleRepo
+from gosub.modrepo import PREFETCH_ARCHIVE, ModuleRepo
 from gosub.sources import RetryPolicy
 from gosub.web.responses import (
     IMMUTABLE,
@@ -269,6 +269,17 @@ class GoproxyApp:
             version = gomodule.unescape_version(escaped)
         except ValueError as exc:
             raise BadRequestError(f"bad version {escaped!r} in the request: {exc}") from exc
+        prefetching = PREFETCH_ARCHIVE.set(True)
+        try:
+            return await self._serve_version(request, repo, path, file, version, ext)
+        finally:
+            PREFETCH_ARCHIVE.reset(prefetching)
+
+    async def _serve_version(
+        self, request: Request, repo: ModuleRepo, path: str, file: str, version: str, ext: str
+    ) -> Response:
+        """A version's .info, .mod or .zip (part of :meth:`_serve`)."""
+        ready_key = ("ready", self.config.identity, path, file)
         if ext == "info":
             info = await repo.stat(version)
             stable = version == info.version and (
