@@ -683,16 +683,28 @@ class ModuleRepo:
         if self.path_major and not self.path_major.startswith("."):
             dir2 = posixpath.join(self.code_dir, self.path_major[1:])
             file2 = posixpath.join(dir2, "go.mod")
-            # Both go.mod files are always needed: read them together.
+            # Both go.mod files are always needed: read together, the second from the
+            # tarball being fetched when it is provably the commit's tree (a request
+            # less), else alone.
+            from_archive = getattr(self.source, "read_prefetched", None)
+            second = (
+                from_archive(commit, [file2], max_size=MAX_GO_MOD)
+                if from_archive is not None
+                else self._read(commit, file2, MAX_GO_MOD)
+            )
             both = await asyncio.gather(
-                self._read(commit, file1, MAX_GO_MOD),
-                self._read(commit, file2, MAX_GO_MOD),
-                return_exceptions=True,
+                self._read(commit, file1, MAX_GO_MOD), second, return_exceptions=True
             )
             for got in both:
                 if isinstance(got, BaseException):
                     raise got
-            gomod1, gomod2 = cast("tuple[bytes | None, bytes | None]", tuple(both))
+            gomod1 = cast("bytes | None", both[0])
+            if from_archive is None:
+                gomod2 = cast("bytes | None", both[1])
+            elif both[1] is not None:
+                gomod2 = cast("dict[str, bytes | None]", both[1])[file2]
+            else:
+                gomod2 = await self._read(commit, file2, MAX_GO_MOD)
         else:
             gomod1 = await self._read(commit, file1, MAX_GO_MOD)
         mpath1 = gomod.module_path(gomod1) if gomod1 is not None else ""

@@ -752,6 +752,56 @@ class GitHubSource:
             _, (old_root, old_task) = self._prefetched.popitem(last=False)
             _discard(old_root, old_task)
 
+    async def read_prefetched(
+        self, commit: str, paths: Sequence[str], *, max_size: int
+    ) -> dict[str, bytes | None] | None:
+        """Files of ``commit`` (``None``: not in its tree) from its prefetched tarball,
+        when there is one and it is provably the commit's tree (its entries rebuild the
+        commit's tree id, so every file is its blob and a missing one is not there);
+        else ``None``, and the caller reads them alone. Costs no request."""
+        found = self._prefetched.get(commit)
+        tree = self._trees.get(commit)
+        if found is None or tree is None or not upstream.allowed():
+            return None
+        root, task = found
+        try:
+            tarball = await asyncio.shield(task)
+        except Exception:
+            return None  # the archive's own attempt reports it
+
+        def scan() -> dict[str, bytes | None] | None:
+            scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=root))
+            try:
+                with tarball.open("rb") as fh:
+                    # No subdirectory is kept (no path starts with NUL): only the extras.
+                    ex = extract_subdir(
+                        fh, scratch, "\0", extras=paths, max_bytes=self.max_archive_bytes
+                    )
+                if ex.tree_sha is None or ex.tree_sha != tree:
+                    return None
+                out: dict[str, bytes | None] = {}
+                for path in paths:
+                    entry = ex.extras.get(path)
+                    if entry is None:
+                        out[path] = None
+                        continue
+                    if entry.kind != "file" or entry.size > max_size:
+                        return None  # read alone, for read_file's own answer
+                    with entry.open() as data:
+                        out[path] = data.read()
+                return out
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+        try:
+            files = await anyio.to_thread.run_sync(scan)
+        except (ArchiveFormatError, ArchiveTooLargeError, OSError) as exc:
+            log.info(
+                "%s@%s: prefetched archive not usable: %s", self.display_name, commit[:12], exc
+            )
+            return None
+        return files
+
     async def _take_prefetched(self, commit: str, tar_path: Path) -> bool:
         """Move a prefetched tarball of ``commit`` to ``tar_path``: ``True`` when there
         was one (its download's error, if it failed, is raised), ``False`` when none
