@@ -13,7 +13,7 @@ import pytest
 from gosub.golang import pseudo
 from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
-from tests.support.ghapi import GitHubStandin
+from tests.support.ghapi import GitHubStandin, alter
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
 
@@ -150,6 +150,34 @@ def test_request_budget_cold_and_warm(
                 ref["Sum"],
                 ref["GoModSum"],
             )
+
+
+def test_major_version_go_mod_is_read_alone_when_the_archive_is_not_the_tree(
+    standin: GitHubStandin, fresh_gosub: str, tmp_path: Path, gocache: Path
+) -> None:
+    """A /vN module's DIR/vN/go.mod is taken from the tarball only when the tarball
+    rebuilds to the commit's tree: a corrupt first download makes gosub read the file
+    alone (one request more) and download the archive again, and the answer is the
+    same as from a good one."""
+    name, version = "major2", "v2.0.0"
+    module = SCENARIOS[name].module
+    good = GoRunner(tmp_path / "good", gocache=gocache).mod_download(
+        module, version, goproxy=f"{fresh_gosub}/{name}/"
+    )
+    app, _shared = build_gosub_app(standin)
+    server = UvicornThread(app)
+    url = server.start()
+    try:
+        standin.reset()
+        standin.tamper("codeload", alter, times=1)
+        got = GoRunner(tmp_path / "tampered", gocache=gocache).mod_download(
+            module, version, goproxy=f"{url}/{name}/"
+        )
+    finally:
+        server.stop()
+    assert not got.get("Error"), got
+    assert (got["Sum"], got["GoModSum"]) == (good["Sum"], good["GoModSum"])
+    assert standin.counts["contents"] == 2 and standin.counts["codeload"] == 2, standin.counts
 
 
 def test_list_budget(standin: GitHubStandin, fresh_gosub: str) -> None:
