@@ -12,7 +12,9 @@ never chosen for a query or as a pseudo-version base, as in coderepo.go convert.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import functools
 import hashlib
 import json
@@ -47,6 +49,12 @@ from gosub.store.index import IndexLog
 
 T = TypeVar("T")
 log = logging.getLogger("gosub.modrepo")
+
+# True while a version's .info or .zip is served: its zip is then likely asked next, so
+# findDir starts the download of the tarball (a .mod, a list or @latest does not).
+PREFETCH_ARCHIVE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "gosub_prefetch_archive", default=False
+)
 
 # cmd/go/internal/modfetch/codehost/codehost.go
 MAX_GO_MOD = 16 << 20
@@ -726,19 +734,52 @@ class ModuleRepo:
         )
 
     async def _find_dir_uncached(self, commit: str, version: str) -> _Found:
+        prefetch = getattr(self.source, "prefetch_archive", None)
+        if (
+            prefetch is not None
+            and PREFETCH_ARCHIVE.get()
+            and version != "HEAD"
+            and self.zips.get(self._zip_key(version)) is None
+        ):
+            # The zip is most likely asked for next, and needs the tarball: its download
+            # starts now, while the go.mod files are read (one round trip for both).
+            prefetch(commit)
         file1 = posixpath.join(self.code_dir, "go.mod")
-        gomod1 = await self._read(commit, file1, MAX_GO_MOD)
+        file2 = ""
+        if self.path_major and not self.path_major.startswith("."):
+            dir2 = posixpath.join(self.code_dir, self.path_major[1:])
+            file2 = posixpath.join(dir2, "go.mod")
+            # Both go.mod files are always needed: read together, the second from the
+            # tarball being fetched when it is provably the commit's tree (a request
+            # less), else alone.
+            from_archive = getattr(self.source, "read_prefetched", None)
+            second = (
+                from_archive(commit, [file2], max_size=MAX_GO_MOD)
+                if from_archive is not None
+                else self._read(commit, file2, MAX_GO_MOD)
+            )
+            both = await asyncio.gather(
+                self._read(commit, file1, MAX_GO_MOD), second, return_exceptions=True
+            )
+            for got in both:
+                if isinstance(got, BaseException):
+                    raise got
+            gomod1 = cast("bytes | None", both[0])
+            if from_archive is None:
+                gomod2 = cast("bytes | None", both[1])
+            elif both[1] is not None:
+                gomod2 = cast("dict[str, bytes | None]", both[1])[file2]
+            else:
+                gomod2 = await self._read(commit, file2, MAX_GO_MOD)
+        else:
+            gomod1 = await self._read(commit, file1, MAX_GO_MOD)
         mpath1 = gomod.module_path(gomod1) if gomod1 is not None else ""
         found1 = gomod1 is not None and (
             _is_major(mpath1, self.path_major)
             or (self.path_major == "" and mpath1.startswith("gopkg.in/"))
         )
         at = f"at revision {commit[:12]}"
-        file2 = ""
-        if self.path_major and not self.path_major.startswith("."):
-            dir2 = posixpath.join(self.code_dir, self.path_major[1:])
-            file2 = posixpath.join(dir2, "go.mod")
-            gomod2 = await self._read(commit, file2, MAX_GO_MOD)
+        if file2:
             mpath2 = gomod.module_path(gomod2) if gomod2 is not None else ""
             found2 = gomod2 is not None and _is_major(mpath2, self.path_major)
             if found1 and found2:
@@ -842,10 +883,13 @@ class ModuleRepo:
                 "Try again later"
             )
 
+    def _zip_key(self, version: str) -> tuple[Any, ...]:
+        return ("zip", *self._key, version)
+
     async def zip(self, version: str) -> StoredZip:
         """The module zip for ``version`` (coderepo.go Zip + x/mod/zip Create), built
         once and kept in the zip store."""
-        key = ("zip", *self._key, version)
+        key = self._zip_key(version)
         stored = self.zips.get(key)
         if stored is not None:
             metrics.reached("spool")
@@ -1019,4 +1063,4 @@ def _is_major(mpath: str, path_major: str) -> bool:
     return path_major[1:] == mpath_major[1:]
 
 
-__all__ = ["ModuleRepo", "RevInfo"]
+__all__ = ["PREFETCH_ARCHIVE", "ModuleRepo", "RevInfo"]

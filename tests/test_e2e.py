@@ -13,7 +13,7 @@ import pytest
 from gosub.golang import pseudo
 from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
-from tests.support.ghapi import GitHubStandin
+from tests.support.ghapi import GitHubStandin, alter
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
 
@@ -119,9 +119,11 @@ def test_request_budget_cold_and_warm(
     gocache: Path,
     direct: DirectModeServer,
 ) -> None:
-    """A cold go mod download (info + mod + zip) costs at most 4 API requests and one
-    archive download; serving it again in the same process costs nothing. Both give
-    the version Go's direct mode gives (a budget met by failing is no budget met)."""
+    """A cold go mod download (info + mod + zip) costs at most 3 API requests (commit,
+    go.mod, tarball) and one archive download, a /vN module too (its DIR/vN/go.mod comes
+    from the tarball, checked against the commit's tree); serving it again in the same
+    process costs nothing. Both give the version Go's direct mode gives (a budget met by
+    failing is no budget met)."""
     for name, version in [("mono", "v1.1.0"), ("major2", "v2.1.0")]:
         module = SCENARIOS[name].module
         ref = GoRunner(tmp_path / f"direct-{name}", gocache=gocache).mod_download(
@@ -134,7 +136,7 @@ def test_request_budget_cold_and_warm(
         )
         counts = dict(standin.counts)
         downloads = counts.pop("codeload", 0)
-        assert sum(counts.values()) <= 4, counts
+        assert sum(counts.values()) <= 3, counts
         assert downloads <= 1, standin.counts
         standin.reset()
         warm = GoRunner(tmp_path / f"warm-{name}", gocache=gocache).mod_download(
@@ -148,6 +150,34 @@ def test_request_budget_cold_and_warm(
                 ref["Sum"],
                 ref["GoModSum"],
             )
+
+
+def test_major_version_go_mod_is_read_alone_when_the_archive_is_not_the_tree(
+    standin: GitHubStandin, fresh_gosub: str, tmp_path: Path, gocache: Path
+) -> None:
+    """A /vN module's DIR/vN/go.mod is taken from the tarball only when the tarball
+    rebuilds to the commit's tree: a corrupt first download makes gosub read the file
+    alone (one request more) and download the archive again, and the answer is the
+    same as from a good one."""
+    name, version = "major2", "v2.0.0"
+    module = SCENARIOS[name].module
+    good = GoRunner(tmp_path / "good", gocache=gocache).mod_download(
+        module, version, goproxy=f"{fresh_gosub}/{name}/"
+    )
+    app, _shared = build_gosub_app(standin)
+    server = UvicornThread(app)
+    url = server.start()
+    try:
+        standin.reset()
+        standin.tamper("codeload", alter, times=1)
+        got = GoRunner(tmp_path / "tampered", gocache=gocache).mod_download(
+            module, version, goproxy=f"{url}/{name}/"
+        )
+    finally:
+        server.stop()
+    assert not got.get("Error"), got
+    assert (got["Sum"], got["GoModSum"]) == (good["Sum"], good["GoModSum"])
+    assert standin.counts["contents"] == 2 and standin.counts["codeload"] == 2, standin.counts
 
 
 def test_list_budget(standin: GitHubStandin, fresh_gosub: str) -> None:

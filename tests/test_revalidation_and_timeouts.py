@@ -143,8 +143,9 @@ async def test_a_stalled_archive_is_a_504(clean_standin: GitHubStandin) -> None:
     app = _app(clean_standin, MONO.config(), timeout=CLIENT_TIMEOUT)
     version = MONO.versions[0]
     async with _client(app) as c:
-        assert (await c.get(f"/{MONO.module}/@v/{version}.mod")).status_code == 200
+        # Stalled from the start: the .mod already starts the tarball's download.
         clean_standin.stall("codeload", STALL, times=FAST_RETRY.attempts)
+        assert (await c.get(f"/{MONO.module}/@v/{version}.mod")).status_code == 200
         r = await c.get(f"/{MONO.module}/@v/{version}.zip")
         assert r.status_code == 504, r.text
         assert clean_standin.counts["codeload"] == FAST_RETRY.attempts

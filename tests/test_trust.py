@@ -470,3 +470,13 @@ async def test_a_request_barred_from_code_hosts_asks_them_nothing(reset: GitHubS
         with pytest.raises(NotFoundError, match="not cached"):
             await repo.zip("v1.0.0")
     assert sum(reset.counts.values()) == 0, reset.counts
+
+
+async def test_a_mod_asked_alone_downloads_no_archive(reset: GitHubStandin) -> None:
+    """The go command's module graph asks many versions' .mod and few zips: a .mod
+    alone costs its go.mod read, never a tarball (an .info starts one: the zip follows)."""
+    app, _ = _app(reset, "major2")
+    r = await _get(app, "/example.test/major/v2/@v/v2.0.0.mod")
+    assert r.status_code == 200
+    await asyncio.sleep(0.2)  # a prefetch, had one started, would be on its way
+    assert reset.counts["tarball"] == 0 and reset.counts["codeload"] == 0, reset.counts

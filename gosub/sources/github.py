@@ -81,6 +81,9 @@ MAX_REACH_CHECKS = 10
 # Kept importable here: the GitLab client and older callers use these names.
 SHORT_RETRY_AFTER = http.SHORT_RETRY_AFTER
 redact = http.redact
+# Tarballs downloaded ahead of the archive() that uses them (see prefetch_archive): at
+# most this many per repository are kept on disk, the oldest removed unused.
+_MAX_PREFETCH = 4
 
 
 class GitHubClient:
@@ -448,6 +451,15 @@ def _converts(attrs: Mapping[str, gitattributes.State]) -> bool:
     return any(attrs.get(a) not in (None, False) for a in _CONVERTING)
 
 
+def _discard(root: Path, task: asyncio.Task[Path]) -> None:
+    """Remove a prefetch's directory, once its download has stopped."""
+    if task.done():
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    task.cancel()
+    task.add_done_callback(lambda _t: shutil.rmtree(root, ignore_errors=True))
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
@@ -483,6 +495,8 @@ class GitHubSource:
         self._trees: OrderedDict[str, str] = OrderedDict()  # commit → root tree id
         self._info: tuple[float, dict[str, Any]] | None = None
         self._reach: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+        # commit → (its directory, the download of its tarball into it)
+        self._prefetched: OrderedDict[str, tuple[Path, asyncio.Task[Path]]] = OrderedDict()
 
     @property
     def display_name(self) -> str:
@@ -700,6 +714,100 @@ class GitHubSource:
             self._ancestry[key] = data.get("status") in ("identical", "ahead")
         return self._ancestry[key]
 
+    def prefetch_archive(self, commit: str) -> None:
+        """Start downloading ``commit``'s tarball in the background (once), for the
+        :meth:`archive` that follows: a cold download then waits for its go.mod and its
+        tarball together rather than one after the other. The download counts as that
+        archive's first attempt (its failure is handled as one); at most
+        ``_MAX_PREFETCH`` wait on disk, the oldest removed unused. Nothing is started
+        when code hosts are off limits for this request."""
+        if commit in self._prefetched or not upstream.allowed():
+            return
+        root = Path(tempfile.mkdtemp(prefix="gosub-prefetch-", dir=self.spool_dir))
+        dest = root / "archive.tar.gz"
+        what = f"archive of {self.display_name}@{commit[:12]}"
+
+        async def download() -> Path:
+            await self.client.download(
+                f"{self._base}/tarball/{commit}", dest, what=what, max_bytes=self.max_archive_bytes
+            )
+            return dest
+
+        task = asyncio.get_running_loop().create_task(download(), context=deadline.detached())
+        # Retrieved here so a failure nobody waits for is not logged as lost.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._prefetched[commit] = (root, task)
+        while len(self._prefetched) > _MAX_PREFETCH:
+            _, (old_root, old_task) = self._prefetched.popitem(last=False)
+            _discard(old_root, old_task)
+
+    async def read_prefetched(
+        self, commit: str, paths: Sequence[str], *, max_size: int
+    ) -> dict[str, bytes | None] | None:
+        """Files of ``commit`` (``None``: not in its tree) from its prefetched tarball,
+        when there is one and it is provably the commit's tree (its entries rebuild the
+        commit's tree id, so every file is its blob and a missing one is not there);
+        else ``None``, and the caller reads them alone. Costs no request."""
+        found = self._prefetched.get(commit)
+        tree = self._trees.get(commit)
+        if found is None or tree is None or not upstream.allowed():
+            return None
+        root, task = found
+        try:
+            tarball = await asyncio.shield(task)
+        except Exception:
+            return None  # the archive's own attempt reports it
+
+        def scan() -> dict[str, bytes | None] | None:
+            scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=root))
+            try:
+                with tarball.open("rb") as fh:
+                    # No subdirectory is kept (no path starts with NUL): only the extras.
+                    ex = extract_subdir(
+                        fh, scratch, "\0", extras=paths, max_bytes=self.max_archive_bytes
+                    )
+                if ex.tree_sha is None or ex.tree_sha != tree:
+                    return None
+                out: dict[str, bytes | None] = {}
+                for path in paths:
+                    entry = ex.extras.get(path)
+                    if entry is None:
+                        out[path] = None
+                        continue
+                    if entry.kind != "file" or entry.size > max_size:
+                        return None  # read alone, for read_file's own answer
+                    with entry.open() as data:
+                        out[path] = data.read()
+                return out
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+        try:
+            files = await anyio.to_thread.run_sync(scan)
+        except (ArchiveFormatError, ArchiveTooLargeError, OSError) as exc:
+            log.info(
+                "%s@%s: prefetched archive not usable: %s", self.display_name, commit[:12], exc
+            )
+            return None
+        return files
+
+    async def _take_prefetched(self, commit: str, tar_path: Path) -> bool:
+        """Move a prefetched tarball of ``commit`` to ``tar_path``: ``True`` when there
+        was one (its download's error, if it failed, is raised), ``False`` when none
+        or when this request may not use what code hosts send (it is left for others)."""
+        if not upstream.allowed():
+            return False
+        found = self._prefetched.pop(commit, None)
+        if found is None:
+            return False
+        root, task = found
+        try:
+            path = await task
+            await anyio.to_thread.run_sync(path.replace, tar_path)
+        finally:
+            _discard(root, task)
+        return True
+
     @asynccontextmanager
     async def archive(
         self, commit: str, subdir: str, *, extras: Sequence[str] = ()
@@ -745,12 +853,13 @@ class GitHubSource:
                 await asyncio.sleep(policy.delay(attempt - 1))
                 shutil.rmtree(files_dir, ignore_errors=True)
             try:
-                await self.client.download(
-                    f"{self._base}/tarball/{commit}",
-                    tar_path,
-                    what=what,
-                    max_bytes=self.max_archive_bytes,
-                )
+                if attempt > 1 or not await self._take_prefetched(commit, tar_path):
+                    await self.client.download(
+                        f"{self._base}/tarball/{commit}",
+                        tar_path,
+                        what=what,
+                        max_bytes=self.max_archive_bytes,
+                    )
 
                 def extract() -> Extracted:
                     with tar_path.open("rb") as fh:

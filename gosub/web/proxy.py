@@ -26,18 +26,21 @@ from gosub.errors import BadRequestError, GosubError, NotFoundError, UpstreamTim
 from gosub.golang import module as gomodule
 from gosub.golang import pseudo, semver
 from gosub.golang.module import InvalidPathError, InvalidVersionError
-from gosub.modrepo import ModuleRepo
+from gosub.modrepo import PREFETCH_ARCHIVE, ModuleRepo
 from gosub.sources import RetryPolicy
 from gosub.web.responses import (
     IMMUTABLE,
     REDIRECT_EXPIRES,
     SHORT,
     TEXT,
+    Ready,
     error_response,
     internal_error,
     mark_stale,
     method_not_allowed,
+    prepare,
     respond,
+    serve_ready,
     text_error,
     zip_response,
 )
@@ -257,6 +260,13 @@ class GoproxyApp:
         )
 
     async def _serve(self, request: Request, path: str, file: str) -> Response:
+        # A version's .info and .mod never change: their answer is prepared once and
+        # kept (bounded, in the process cache that holds the client's other results),
+        # and served again before anything else is built.
+        ready_key = ("ready", self.config.identity, path, file)
+        ready = self.shared.cache.get(ready_key)
+        if isinstance(ready, Ready):
+            return serve_ready(request, ready)
         repo = self.repo_for(path)
         if file == "list":
             versions, stale = await repo.versions_or_stale()
@@ -290,20 +300,34 @@ class GoproxyApp:
             version = gomodule.unescape_version(escaped)
         except ValueError as exc:
             raise BadRequestError(f"bad version {escaped!r} in the request: {exc}") from exc
+        # Not for a .mod alone: the go command's module graph asks many versions' .mod
+        # and few of their zips, and a tarball each would waste quota and bandwidth.
+        prefetching = PREFETCH_ARCHIVE.set(ext != "mod")
+        try:
+            return await self._serve_version(request, repo, path, file, version, ext)
+        finally:
+            PREFETCH_ARCHIVE.reset(prefetching)
+
+    async def _serve_version(
+        self, request: Request, repo: ModuleRepo, path: str, file: str, version: str, ext: str
+    ) -> Response:
+        """A version's .info, .mod or .zip (part of :meth:`_serve`)."""
+        ready_key = ("ready", self.config.identity, path, file)
         if ext == "info":
             info = await repo.stat(version)
             stable = version == info.version and (
                 semver.canonical(version) != "" or pseudo.is_pseudo_version(version)
             )
-            return respond(
-                request,
-                info.to_json(self.repo_url, repo.code_dir),
-                "application/json",
-                IMMUTABLE if stable else SHORT,
-            )
+            body = info.to_json(self.repo_url, repo.code_dir)
+            if not stable:
+                return respond(request, body, "application/json", SHORT)
+            ready = prepare(body, "application/json", IMMUTABLE)
+            self.shared.cache.put(ready_key, ready)
+            return serve_ready(request, ready)
         if ext == "mod":
-            data = await repo.go_mod(version)
-            return respond(request, data, TEXT, IMMUTABLE)
+            ready = prepare(await repo.go_mod(version), TEXT, IMMUTABLE)
+            self.shared.cache.put(ready_key, ready)
+            return serve_ready(request, ready)
         if self.shared.inline_max_bytes is not None and self.shared.store is not None:
             found = await repo.zip_size(version)
             if found is not None and found[0] > self.shared.inline_max_bytes:
@@ -312,9 +336,7 @@ class GoproxyApp:
                     # Too big to answer inline (Lambda's 6 MB response limit): the go
                     # command follows the redirect to the store.
                     return RedirectResponse(url, 307, headers={"Cache-Control": "no-store"})
-        stored = await repo.zip(version)
-        handle = await anyio.to_thread.run_sync(open, stored.path, "rb")
-        return zip_response(request, stored, handle)
+        return await zip_response(request, await repo.zip(version))
 
 
 def goproxy(

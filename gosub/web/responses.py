@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
@@ -45,6 +45,67 @@ def respond(
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """An immutable answer prepared once (a version's ``.info`` or ``.mod``): its body,
+    ETag and the raw headers of its 200, HEAD and 304 forms, exactly as :func:`respond`
+    gives them, so serving it again builds nothing but the response object. Held in the
+    process cache, whose byte bound counts the body and the headers."""
+
+    body: bytes
+    etag: str
+    get: RawHeaders
+    head: RawHeaders
+    not_modified: RawHeaders
+
+
+def prepare(body: bytes, media_type: str, cache_control: str) -> Ready:
+    """The :class:`Ready` form of a 200 answer :func:`respond` would give."""
+    etag = etag_of(body)
+    headers = {"Cache-Control": cache_control, "ETag": etag}
+    head_headers = {**headers, "Content-Length": str(len(body))}
+    return Ready(
+        body,
+        etag,
+        tuple(Response(body, media_type=media_type, headers=headers).raw_headers),
+        tuple(Response(b"", media_type=media_type, headers=head_headers).raw_headers),
+        tuple(Response(status_code=304, headers=headers).raw_headers),
+    )
+
+
+class _Prepared(Response):
+    """A response from raw parts, skipping Response's rendering and header building.
+    Its header list is its own (callers may add headers, e.g. ``Vary``)."""
+
+    def __init__(self, status: int, body: bytes, raw_headers: RawHeaders) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = list(raw_headers)
+
+
+def _if_none_match(request: Request) -> str:
+    """The first If-None-Match header (as ``request.headers.get`` gives it), read from
+    the scope without building a Headers object."""
+    for key, value in request.scope["headers"]:
+        if key == b"if-none-match":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def serve_ready(request: Request, ready: Ready) -> Response:
+    """``ready`` as :func:`respond` answers it: a 304 when the client has it, no body
+    (but its Content-Length) for HEAD."""
+    if ready.etag in _if_none_match(request):
+        return _Prepared(304, b"", ready.not_modified)
+    if request.method == "HEAD":
+        return _Prepared(200, b"", ready.head)
+    return _Prepared(200, ready.body, ready.get)
+
+
 def mark_stale(response: Response, reason: str | None) -> Response:
     """Mark a last-good answer given because the code host failed (stale-if-error): the
     ``Gosub-Stale`` header says why, and nothing downstream may keep it."""
@@ -72,25 +133,42 @@ def error_response(exc: GosubError) -> Response:
     return Response(body + "\n", status_code=exc.status, media_type=TEXT, headers=headers)
 
 
-def zip_response(request: Request, stored: StoredZip, handle: Any) -> Response:
-    """A built zip streamed from its open file ``handle`` (closed when done), immutable,
-    with its SHA-256 as ETag."""
+# Zips up to this size are read in one go (one worker-thread hop, one send); larger
+# ones stream in chunks of this size, so a request holds at most this much in memory.
+ZIP_CHUNK = 4 << 20
+
+
+def _read_small(stored: StoredZip) -> bytes | None:
+    """The whole zip when it fits one chunk (else ``None``), in a worker thread."""
+    if stored.size > ZIP_CHUNK:
+        return None
+    with open(stored.path, "rb") as fh:
+        return fh.read()
+
+
+async def zip_response(request: Request, stored: StoredZip) -> Response:
+    """A built zip from local disk, immutable, with its SHA-256 as ETag: read in one
+    piece when small, else streamed in large chunks (the file is opened before
+    answering, so a missing file is an error, not a cut answer)."""
     etag = '"' + stored.sha256[:32] + '"'
     headers = {
         "Cache-Control": IMMUTABLE,
         "ETag": etag,
         "Content-Length": str(stored.size),
     }
-    if etag in request.headers.get("if-none-match", "") or request.method == "HEAD":
-        handle.close()
+    if etag in _if_none_match(request) or request.method == "HEAD":
         status = 304 if request.method != "HEAD" else 200
         if status == 304:
             headers.pop("Content-Length")
         return Response(b"", status_code=status, media_type="application/zip", headers=headers)
+    whole = await anyio.to_thread.run_sync(_read_small, stored)
+    if whole is not None:
+        return Response(whole, media_type="application/zip", headers=headers)
+    handle = await anyio.to_thread.run_sync(open, stored.path, "rb")
 
     async def chunks() -> AsyncIterator[bytes]:
         try:
-            while chunk := await anyio.to_thread.run_sync(handle.read, 1 << 20):
+            while chunk := await anyio.to_thread.run_sync(handle.read, ZIP_CHUNK):
                 yield chunk
         finally:
             handle.close()
