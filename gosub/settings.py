@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from starlette.types import ASGIApp
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError
 from gosub.store import Store
-from gosub.web import goproxy, make_shared
+from gosub.web import Shared, goproxy, make_shared
 from gosub.web.urlconfig import gosub
 
 _SERVER_KEYS = {
@@ -68,8 +68,13 @@ _SERVER_KEYS = {
     "zip_cache_bytes",
     "git_hosts",
     "git_timeout",
+    # offline and Athens-compatible (issue 12)
+    "offline",
+    "upstream",
+    "sumdb_proxy",
 }
 _MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "forge", "base"}
+_MIRROR_KEYS = {"path", "layout"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,14 @@ class ModuleSettings:
 
     config: GoproxyConfig
     base: str
+
+
+@dataclass(frozen=True)
+class MirrorSettings:
+    """A read-only tree served as is: Athens' disk storage or a static GOPROXY."""
+
+    path: str
+    layout: str  # "athens" or "goproxy"
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,11 @@ class Settings:
     zip_cache_bytes: int = 2 << 30  # local spool of built zips (LRU)
     git_hosts: tuple[str, ...] | None = None  # git source: only these hosts (None = any)
     git_timeout: float = 120.0  # git source: seconds one git command may take
+    # -- offline and Athens-compatible (issue 12) --
+    offline: bool = False  # never contact a code host or the upstream: serve the store
+    upstream: str = ""  # a GOPROXY URL for modules nothing else covers ("" = none)
+    sumdb_proxy: str = ""  # relay /sumdb/HOST/... to this checksum database ("" = 404)
+    mirrors: tuple[MirrorSettings, ...] = field(default_factory=tuple)
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -132,6 +150,33 @@ def _module(entry: Any, index: int) -> ModuleSettings:
     return ModuleSettings(config, base)
 
 
+def _mirror(entry: Any, index: int) -> MirrorSettings:
+    where = f"[[mirror]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(entry) - _MIRROR_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected path, layout"
+        )
+    path, layout = entry.get("path"), entry.get("layout", "goproxy")
+    if not isinstance(path, str) or not path:
+        raise ConfigError(f"{where}: path (a directory) is required")
+    if layout not in ("athens", "goproxy"):
+        raise ConfigError(f'{where}: layout must be "athens" or "goproxy", not {layout!r}')
+    return MirrorSettings(path, layout)
+
+
+def _url_setting(key: str, value: Any, *, named: bool = False) -> str:
+    """An http(s) URL, or "" (``named``: also NAME=URL)."""
+    url = value
+    if named and isinstance(value, str) and "=" in value.split("://", 1)[0]:
+        url = value.partition("=")[2]
+    if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
+        raise ConfigError(f"[server] {key} must be an http(s) URL, not {value!r}")
+    return str(value).rstrip("/")
+
+
 def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
     """Read the TOML file (``path``, else ``GOSUB_CONFIG``, else none) and apply the
     environment overrides. Errors name the file and the key."""
@@ -145,10 +190,11 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
             raise ConfigError(f"cannot read config file {file}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
-    unknown = set(data) - {"server", "module"}
+    unknown = set(data) - {"server", "module", "mirror"}
     if unknown:
         raise ConfigError(
-            f"unknown section(s) {', '.join(sorted(unknown))}: use [server] and [[module]]"
+            f"unknown section(s) {', '.join(sorted(unknown))}: use [server], [[module]] "
+            "and [[mirror]]"
         )
     server = data.get("server", {})
     if not isinstance(server, dict):
@@ -224,12 +270,40 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
         zip_cache_bytes=zip_cache_bytes,
         git_hosts=tuple(git_hosts) if git_hosts is not None else None,
         git_timeout=git_timeout,
+        **_offline_settings(data, server, env),
     )
     if settings.inline_max_bytes is not None and not settings.cache_bucket:
         raise ConfigError(
             "inline_max_bytes needs cache_bucket: big zips are redirected to the bucket"
         )
     return settings
+
+
+def _offline_settings(
+    data: dict[str, Any], server: dict[str, Any], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """``offline``, ``upstream``, ``sumdb_proxy`` and the ``[[mirror]]`` tables
+    (environment: ``GOSUB_OFFLINE``, ``GOSUB_UPSTREAM``, ``GOSUB_SUMDB_PROXY``)."""
+    mirrors = data.get("mirror", [])
+    if not isinstance(mirrors, list):
+        raise ConfigError("mirror must be an array of tables: [[mirror]]")
+    offline: Any = server.get("offline", False)
+    if env.get("GOSUB_OFFLINE"):
+        offline = env["GOSUB_OFFLINE"].strip().lower() in ("1", "true", "yes", "on")
+    if not isinstance(offline, bool):
+        raise ConfigError("[server] offline must be true or false")
+    return {
+        "offline": offline,
+        "upstream": _url_setting(
+            "upstream", env.get("GOSUB_UPSTREAM") or server.get("upstream", "")
+        ),
+        "sumdb_proxy": _url_setting(
+            "sumdb_proxy",
+            env.get("GOSUB_SUMDB_PROXY") or server.get("sumdb_proxy", ""),
+            named=True,
+        ),
+        "mirrors": tuple(_mirror(m, i) for i, m in enumerate(mirrors)),
+    }
 
 
 def _number(key: str, value: Any, kind: type[int] | type[float]) -> Any:
@@ -269,7 +343,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         git_timeout=settings.git_timeout,
         git_hosts=settings.git_hosts,
     )
-    app: ASGIApp | None = None
+    app: ASGIApp | None = _tail(settings, shared)
     if settings.shared:
         app = gosub(
             settings.shared_base,
@@ -277,12 +351,53 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
             owners=settings.owners,
             forge_hosts=settings.forge_hosts,
             allow_private=settings.allow_private,
+            fallback=app,
         )
     for m in reversed(settings.modules):
         app = goproxy(m.base, m.config, shared=shared, fallback=app)
     if app is None:
-        raise ConfigError("nothing to serve: add [[module]] entries or set [server] shared = true")
+        raise ConfigError(
+            "nothing to serve: add [[module]] or [[mirror]] entries, set [server] upstream, "
+            "or set [server] shared = true"
+        )
+    if settings.offline:
+        from gosub.web.mirror import offline
+
+        app = offline(app)
     return app
 
 
-__all__ = ["ModuleSettings", "Settings", "build_app", "load_settings"]
+# -- offline and Athens-compatible (issue 12) -----------------------------------------
+
+# Called with (module, version) for each version the upstream pass-through stores for
+# the first time: the hook for the /index feed.
+NewVersionHook = Callable[[str, str], None]
+
+
+def _tail(
+    settings: Settings, shared: Shared, on_new_version: NewVersionHook | None = None
+) -> ASGIApp | None:
+    """The end of the chain, after the fixed modules and the shared app: the read-only
+    mirrors in their order, then the upstream pass-through (with the /sumdb endpoints)."""
+    if not settings.mirrors and not settings.upstream and not settings.sumdb_proxy:
+        return None
+    from gosub.web.mirror import mirror
+    from gosub.web.passthrough import passthrough
+
+    app: ASGIApp | None = None
+    if settings.upstream or settings.sumdb_proxy:
+        app = passthrough(
+            settings.upstream or None,
+            shared.store,
+            sumdb_proxy=settings.sumdb_proxy or None,
+            on_new_version=on_new_version,
+        )
+    for m in reversed(settings.mirrors):
+        app = mirror(m.path, m.layout, fallback=app)
+    return app
+
+
+# -- end of offline and Athens-compatible ---------------------------------------------
+
+
+__all__ = ["MirrorSettings", "ModuleSettings", "Settings", "build_app", "load_settings"]
