@@ -17,9 +17,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError, GosubError
+
+if TYPE_CHECKING:
+    from gosub.settings import Settings
 
 
 def _add_config_flags(p: argparse.ArgumentParser, *, url_required: bool) -> None:
@@ -92,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_pack_prefill(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.choices["serve"].add_argument(
+        "--offline",
+        action="store_true",
+        help="never contact a code host or the upstream: serve the persistent store "
+        "(offline = true)",
+    )
     pack = sub.add_parser(
         "pack",
         help="write one module version as a static GOPROXY or Athens storage",
@@ -129,6 +139,13 @@ def _add_pack_prefill(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     prefill.add_argument("--jobs", type=int, default=4, help="fetches at once (default 4)")
     prefill.add_argument("--export", help="write the store's contents into this directory")
     prefill.add_argument("--layout", choices=["goproxy", "athens"], default="goproxy")
+
+
+def _offline_flag(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``gosub serve --offline`` sets ``offline = true``."""
+    import dataclasses
+
+    return dataclasses.replace(settings, offline=True) if args.offline else settings
 
 
 def _pack(args: argparse.Namespace) -> int:
@@ -189,6 +206,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings(modules=(ModuleSettings(_config(args), args.base),), shared=False)
     else:
         settings = load_settings(path=args.config)
+    settings = _offline_flag(args, settings)
     try:
         import uvicorn
     except ImportError:

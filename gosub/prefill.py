@@ -154,6 +154,10 @@ class Prefiller:
                         why = await self._get_all(self.online, item)
                         if why is None:
                             summary.fetched.append(item)
+                            # The list too (best effort), so `go list -m -versions` and
+                            # @latest have an answer offline.
+                            esc = gomodule.escape_path(item.module)
+                            await self.online.get(f"{self._base(item)}/{esc}/@v/list")
                         else:
                             summary.failed.append((item, why))
                 except Exception as exc:
