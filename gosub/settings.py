@@ -14,6 +14,9 @@ Example ``gosub.toml``::
 
     git_hosts = ["git.example.com"]  # the git source: only these hosts ("file": local)
     git_timeout = 120        # the git source: seconds per git command
+    offline = false          # true: never contact a code host or the upstream
+    upstream = "https://proxy.golang.org"  # modules nothing else covers (checked, kept)
+    sumdb_proxy = ""         # "https://sum.golang.org": relay /sumdb/ (default: 404)
 
     [[module]]               # any number of fixed modules (goproxy mode)
     module = "example.com/lib"
@@ -23,6 +26,10 @@ Example ``gosub.toml``::
     base = "/go/"
     # forge = "git"          # github, gitlab or git (default: inferred from url)
 
+    [[mirror]]               # read-only trees served as is, after modules and shared
+    path = "/var/lib/athens"
+    layout = "athens"        # or "goproxy" (a static GOPROXY, GOMODCACHE cache/download)
+
 Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
 ``GOSUB_OWNERS`` (comma-separated), ``GOSUB_CACHE_DIR`` (the disk cache, default
 ``~/.cache/gosub``; empty to disable), ``GOSUB_CACHE_BUCKET`` and ``GOSUB_CACHE_PREFIX``
@@ -31,7 +38,8 @@ such as ``AWS_ENDPOINT_URL_S3``, apply), ``GOSUB_INLINE_MAX_BYTES`` (zips larger
 this are answered with a 307 to a presigned URL of the bucket's copy),
 ``GOSUB_REQUEST_TIMEOUT`` (seconds per request, default 300), ``GOSUB_ZIP_CACHE_BYTES``
 (the local spool of built zips, default 2 GiB), ``GOSUB_GIT_HOSTS`` (comma-separated),
-``GOSUB_GIT_TIMEOUT``, ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+``GOSUB_GIT_TIMEOUT``, ``GOSUB_OFFLINE``, ``GOSUB_UPSTREAM``, ``GOSUB_SUMDB_PROXY``,
+``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
 

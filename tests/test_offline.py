@@ -14,11 +14,11 @@ import pytest
 
 from gosub.cli import build_parser, main
 from gosub.prefill import parse_item, read_items
-from gosub.settings import build_app, load_settings
+from gosub.settings import MirrorSettings, Settings, build_app, load_settings
 from tests.conftest import UvicornThread
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
-from tests.support.golang import GoRunner
+from tests.support.golang import DirectModeServer, GoRunner
 
 CUSTOM = "github.com/acme/custom:d=go&p=mylib-go-&s=-release;"
 
@@ -156,3 +156,63 @@ def test_prefill_then_offline_builds_a_program(
     go = GoRunner(tmp_path / "go2", gocache=gocache)
     env = go.env(GOPROXY=(tmp_path / "export-goproxy").as_uri(), GOFLAGS="-modcacherw -mod=mod")
     go.run("build", "-o", str(tmp_path / "app2.bin"), ".", cwd=app, env=env)
+
+
+def test_settings_offline_upstream_and_mirrors(tmp_path: Path) -> None:
+    config = tmp_path / "gosub.toml"
+    config.write_text(
+        '[server]\noffline = true\nupstream = "https://proxy.example/"\n'
+        'sumdb_proxy = "sum.golang.org=https://sumdb.example"\n\n'
+        '[[mirror]]\npath = "/srv/athens"\nlayout = "athens"\n\n'
+        '[[mirror]]\npath = "/srv/modcache"\n'
+    )
+    s = load_settings(env={}, path=config)
+    assert (s.offline, s.upstream, s.sumdb_proxy) == (
+        True,
+        "https://proxy.example",
+        "sum.golang.org=https://sumdb.example",
+    )
+    assert [(m.path, m.layout) for m in s.mirrors] == [
+        ("/srv/athens", "athens"),
+        ("/srv/modcache", "goproxy"),
+    ]
+    assert load_settings(env={"GOSUB_OFFLINE": "0"}, path=config).offline is False
+    for bad, why in [
+        ('[[mirror]]\npath = "/x"\nlayout = "zip"\n', "layout"),
+        ('[[mirror]]\nlayout = "athens"\n', "path"),
+        ('[[mirror]]\npath = "/x"\nroot = "/y"\n', "unknown key"),
+        ('[server]\nupstream = "proxy.golang.org"\n', "upstream"),
+        ("[server]\noffline = 1\n", "offline"),
+    ]:
+        config.write_text(bad)
+        with pytest.raises(ValueError, match=why):
+            load_settings(env={}, path=config)
+
+
+def test_gomodcache_tree_served_as_a_mirror_offline(
+    tmp_path: Path, gocache: Path, direct: DirectModeServer
+) -> None:
+    """A GOMODCACHE's cache/download, listed as a goproxy-layout mirror, serves the go
+    command the same sums even with the server offline."""
+    filler = GoRunner(tmp_path / "filler", gocache=gocache)
+    refs = {}
+    for v in ("v1.0.0", "v1.1.0"):
+        r = filler.mod_download("example.test/mono", v, goproxy="direct", env=direct.env())
+        assert not r.get("Error"), r
+        refs[v] = r["Sum"]
+    tree = filler.modcache / "cache" / "download"
+    settings = Settings(
+        shared=False, cache_dir="", offline=True, mirrors=(MirrorSettings(str(tree), "goproxy"),)
+    )
+    server = UvicornThread(build_app(settings, env={}))
+    url = server.start()
+    try:
+        for v, want in refs.items():
+            got = GoRunner(tmp_path / f"g{v}", gocache=gocache).mod_download(
+                "example.test/mono", v, goproxy=url
+            )
+            assert got.get("Sum") == want, got
+        assert httpx.get(f"{url}/example.test/mono/@v/list").text.split() == ["v1.0.0", "v1.1.0"]
+        assert httpx.get(f"{url}/example.test/mono/@v/v1.2.0.zip").status_code == 404
+    finally:
+        server.stop()
