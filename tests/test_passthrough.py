@@ -6,6 +6,7 @@ stored; /sumdb answers 404 unless sumdb_proxy is set, then it is relayed."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import zipfile
@@ -216,3 +217,38 @@ def test_passthrough_sumdb_relay_and_unknown_module(
     assert got[1][1].startswith("go.sum database tree")
     assert "upstream" in got[4][1]
     assert not list((tmp_path / "store").rglob("*.info"))
+
+
+def test_prefill_through_the_upstream_then_offline(
+    static_upstream: StaticProxy,
+    tmp_path: Path,
+    gocache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gosub.cli import main
+    from gosub.settings import load_settings
+
+    config = tmp_path / "gosub.toml"
+    config.write_text(f'[server]\nshared = false\nupstream = "{static_upstream.url}"\n')
+    monkeypatch.setenv("GOSUB_CACHE_DIR", str(tmp_path / "cache"))
+    items = ["example.test/mono@v1.2.0", "example.test/Upper/Lib@v1.0.0"]
+    assert main(["prefill", "--config", str(config), *items]) == 0
+    assert "2 fetched, 0 already there, 0 failed" in capsys.readouterr().out
+    static_upstream.stop()
+    settings = load_settings(path=config, env={"GOSUB_CACHE_DIR": str(tmp_path / "cache")})
+    server = UvicornThread(build_app(dataclasses.replace(settings, offline=True), env={}))
+    url = server.start()
+    try:
+        got = GoRunner(tmp_path / "g", gocache=gocache).mod_download(
+            "example.test/Upper/Lib", "v1.0.0", goproxy=url
+        )
+        assert not got.get("Error"), got
+        listed = httpx.get(f"{url}/example.test/mono/@v/list")
+        assert listed.status_code == 200 and "v1.2.0" in listed.text.split()
+        miss = httpx.get(f"{url}/example.test/mono/@v/v1.0.0.mod")
+        assert miss.status_code == 404 and "offline cache" in miss.text
+        unknown = httpx.get(f"{url}/example.test/nothing/@v/list")
+        assert unknown.status_code == 404 and "offline cache" in unknown.text
+    finally:
+        server.stop()

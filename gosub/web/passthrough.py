@@ -121,6 +121,14 @@ def check_module_zip(path: Path, module: str, version: str, mod: bytes) -> str:
         raise BadUpstreamBytes(f"{where}: not a readable zip: {exc}") from exc
 
 
+def _sha256_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest(), path.stat().st_size
+
+
 class PassthroughApp:
     """The ASGI app :func:`passthrough` returns."""
 
@@ -226,9 +234,12 @@ class PassthroughApp:
     def _key(self, escaped: str, name: str) -> str:
         return store_key(self._ns, escaped, name)
 
-    async def _get_upstream(self, what: str, path: str, limit: int) -> bytes:
-        """``path`` from the upstream (a 404/410 is :class:`NotFoundError` with its
-        text), at most ``limit`` bytes."""
+    async def _get_upstream(
+        self, what: str, path: str, limit: int, dest: Path | None = None
+    ) -> bytes:
+        """``path`` from the upstream, at most ``limit`` bytes (a 404/410 is
+        :class:`NotFoundError` with the upstream's text); streamed into the file
+        ``dest`` when given (then ``b""`` is returned)."""
         upstream.check(what)
         try:
             async with self.client.stream("GET", f"{self.upstream_url}/{path}") as resp:
@@ -238,12 +249,22 @@ class PassthroughApp:
                 if resp.status_code != 200:
                     raise UpstreamError(f"{what}: the upstream answered {resp.status_code}")
                 buf = bytearray()
-                async for chunk in resp.aiter_bytes():
-                    buf += chunk
-                    if len(buf) > limit:
-                        raise BadUpstreamBytes(
-                            f"{what}: the upstream's answer is over {limit} bytes"
-                        )
+                size = 0
+                out = dest.open("wb") if dest is not None else None
+                try:
+                    async for chunk in resp.aiter_bytes():
+                        size += len(chunk)
+                        if size > limit:
+                            raise BadUpstreamBytes(
+                                f"{what}: the upstream's answer is over {limit} bytes"
+                            )
+                        if out is not None:
+                            await anyio.to_thread.run_sync(out.write, chunk)
+                        else:
+                            buf += chunk
+                finally:
+                    if out is not None:
+                        out.close()
                 return bytes(buf)
         except httpx.HTTPError as exc:
             raise UpstreamError(f"{what}: the upstream failed: {exc}") from exc
@@ -291,24 +312,28 @@ class PassthroughApp:
         key = self._key(escaped, "list") if file == "list" else f"{self._ns}/{escaped}/@latest"
         media = TEXT if file == "list" else "application/json"
         stale: str | None = None
+        failure: GosubError | None = None
+        body = b""
         try:
             body = await self._get_upstream(f"{module} {file}", path, MAX_INFO)
-        except NotFoundError:
-            raise
-        except UpstreamError as exc:
-            kept = await self.store.get(key)
-            if kept is None and file == "list":
-                kept = b""  # what the store holds, below
-            elif kept is None:
+        except NotFoundError as exc:
+            if upstream.allowed():
                 raise
-            body, stale = kept, exc.message
+            failure = exc  # offline: the stored answer
+        except UpstreamError as exc:
+            failure = exc
+        if failure is not None:
+            kept = await self.store.get(key)
+            if kept is None and file != "list":
+                raise failure
+            body, stale = kept or b"", failure.message  # a list: also what the store holds
         if file == "list":
             held = await self._held(escaped)
             listed = {v.strip() for v in body.decode("utf-8", "replace").split() if v.strip()}
             listed |= set(held)
             body = "".join(v + "\n" for v in semver.sort(listed)).encode()
-            if stale is not None and not listed:
-                raise UpstreamError(stale)
+            if failure is not None and not listed:
+                raise failure
         if stale is None:
             await self.store.put(key, body)
         return mark_stale(respond(request, body, media, SHORT), stale)
@@ -368,16 +393,16 @@ class PassthroughApp:
         except (ValueError, KeyError, TypeError) as exc:
             raise BadUpstreamBytes(f"{where}: the upstream's .info is not JSON: {exc}") from exc
         mod = await self._get_upstream(where, f"{escaped}/@v/{ev}.mod", modzip.MAX_GO_MOD)
-        data = await self._get_upstream(where, f"{escaped}/@v/{ev}.zip", MAX_ZIP)
         with tempfile.TemporaryDirectory(prefix="gosub-upstream-zip-") as tmp:
             zpath = Path(tmp) / "module.zip"
-            zpath.write_bytes(data)
+            await self._get_upstream(where, f"{escaped}/@v/{ev}.zip", MAX_ZIP, dest=zpath)
             h1 = await anyio.to_thread.run_sync(check_module_zip, zpath, module, version, mod)
+            zip_digest = await anyio.to_thread.run_sync(_sha256_file, zpath)
             # Only checked bytes are stored: zip and .mod with their records, .info last.
             await self.store.put_file(keys["zip"], zpath)
-        for key, body in ((keys["zip"], data), (keys["mod"], mod)):
-            record = f"{hashlib.sha256(body).hexdigest()} {len(body)}\n".encode()
-            await self.store.put(key + ".sha256", record)
+        mod_digest = (hashlib.sha256(mod).hexdigest(), len(mod))
+        for key, (digest, size) in ((keys["zip"], zip_digest), (keys["mod"], mod_digest)):
+            await self.store.put(key + ".sha256", f"{digest} {size}\n".encode())
         await self.store.put(keys["mod"], mod)
         await self.store.put(keys["info"], info)
         listed = set(await self._held(escaped))
