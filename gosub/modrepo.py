@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from gosub import deadline, upstream
+from gosub import deadline, metrics, upstream
 from gosub.config import GoproxyConfig
 from gosub.errors import (
     BadRequestError,
@@ -129,6 +129,7 @@ class ModuleRepo:
         self.store = store
         self._ns = namespace(config.identity)
         self._escaped = gomodule.escape_path(path)
+        self._has_versions = False  # set by the version listing
 
     # -- tags ↔ versions ------------------------------------------------------------
 
@@ -225,7 +226,10 @@ class ModuleRepo:
         if self.cache.get(key) == data:
             return
         self.cache.put(key, data)
-        if self.store is not None:
+        # Only configs with a version reach the store: junk configs (any s=, any
+        # repository) must not grow it, one namespace each.
+        if self.store is not None and self._has_versions:
+            await self._describe_namespace()
             await self.store.put(self._snapshot_key(name), data)
 
     def _snapshot_key(self, name: str) -> str:
@@ -236,6 +240,7 @@ class ModuleRepo:
     async def _versions(self) -> list[str]:
         listed = await self._listed()
         await self.check_served(listed)
+        self._has_versions = bool(listed)
         return listed
 
     async def _listed(self) -> list[str]:
@@ -299,11 +304,32 @@ class ModuleRepo:
     async def _store_read(self, name: str) -> bytes | None:
         if self.store is None:
             return None
-        return await self.store.get(self._store_key(name))
+        data = await self.store.get(self._store_key(name))
+        if data is not None:
+            metrics.reached("store")
+        return data
 
     async def _store_write(self, name: str, data: bytes) -> None:
         if self.store is not None and name:
+            await self._describe_namespace()
             await self.store.put(self._store_key(name), data)
+
+    async def _describe_namespace(self) -> None:
+        """``NAMESPACE/gosub.json``: which config a namespace holds (``gosub cache ls``),
+        written once per process before the namespace's first entry."""
+        if self.store is None or self.cache.get(("described", self._ns)):
+            return
+        self.cache.put(("described", self._ns), True)
+        c = self.config
+        doc = {
+            "url": c.public_url,
+            "forge": c.forge,
+            "module": c.module,
+            "directory": c.directory,
+            "tag_prefix": c.tag_prefix,
+            "tag_suffix": c.tag_suffix,
+        }
+        await self.store.put(f"{self._ns}/gosub.json", json.dumps(doc, indent=1).encode() + b"\n")
 
     async def _record(self, name: str, sha256: str, size: int) -> None:
         """Remember what a stored ``name`` must read back as (``NAME.sha256``: digest
@@ -782,11 +808,13 @@ class ModuleRepo:
         key = ("zip", *self._key, version)
         stored = self.zips.get(key)
         if stored is not None:
+            metrics.reached("spool")
             return stored
         if self.store is not None and _canonical_version(version) == version:
             skey = self._store_key(gomodule.escape_version(version) + ".zip")
             path = await anyio.to_thread.run_sync(self.store.local_path, skey)
             if path is not None:
+                metrics.reached("store")
                 found = await self.cache.once(
                     ("disk-zip", str(path)), lambda: self._stored_checked(path, version)
                 )

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,8 @@ from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError
 from gosub.store import Store
 from gosub.web import Shared, goproxy, make_shared
+from gosub.web.budget import ClientBudgets
+from gosub.web.ops import OpsApp
 from gosub.web.urlconfig import gosub
 
 _SERVER_KEYS = {
@@ -67,6 +69,11 @@ _SERVER_KEYS = {
     "shared_base",
     "owners",
     "forge_hosts",
+    "log_level",
+    "log_format",
+    "client_burst",
+    "client_rate",
+    "trust_proxy_headers",
     "allow_private",
     "cache_dir",
     "cache_bucket",
@@ -112,6 +119,14 @@ class Settings:
     owners: tuple[str, ...] | None = None
     # shared mode: the code hosts served, HOST or HOST=github|gitlab (github.com only)
     forge_hosts: tuple[str, ...] = ("github.com",)
+    # Per-client budget of upstream requests: a burst, refilled per second (None: 0.5
+    # when the shared server is on, else off; 0: off). Behind a proxy that sets
+    # X-Forwarded-For, trust_proxy_headers makes its first hop the client.
+    client_burst: float = 100
+    client_rate: float | None = None
+    trust_proxy_headers: bool = False
+    log_level: str = "info"  # debug, info, warning, error
+    log_format: str = "text"  # text or json (one object a line)
     allow_private: bool = False
     modules: tuple[ModuleSettings, ...] = field(default_factory=tuple)
     cache_dir: str = ""  # the persistent disk tier ("" = none)
@@ -185,10 +200,22 @@ def _url_setting(key: str, value: Any, *, named: bool = False) -> str:
     return str(value).rstrip("/")
 
 
-def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    path: str | Path | None = None,
+    *,
+    modules: Sequence[ModuleSettings] | None = None,
+) -> Settings:
     """Read the TOML file (``path``, else ``GOSUB_CONFIG``, else none) and apply the
-    environment overrides. Errors name the file and the key."""
+    environment overrides. Errors name the file and the key. ``modules`` (``gosub serve
+    --url``) are served instead of any file's, with the same defaults and environment
+    (the disk cache, ``GOSUB_PORT``...); they cannot be combined with a file."""
     env = os.environ if env is None else env
+    if modules is not None and (path or env.get("GOSUB_CONFIG")):
+        raise ConfigError(
+            "--url serves one module without a settings file; drop --config (or "
+            "GOSUB_CONFIG), or put the module in the file as a [[module]] table"
+        )
     file = path or env.get("GOSUB_CONFIG")
     data: dict[str, Any] = {}
     if file:
@@ -213,9 +240,14 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
             f"[server]: unknown key(s) {', '.join(sorted(bad))}; "
             f"expected {', '.join(sorted(_SERVER_KEYS))}"
         )
-    modules = data.get("module", [])
-    if not isinstance(modules, list):
+    tables = data.get("module", [])
+    if not isinstance(tables, list):
         raise ConfigError("module must be an array of tables: [[module]]")
+    served = (
+        tuple(modules)
+        if modules is not None
+        else tuple(_module(m, i) for i, m in enumerate(tables))
+    )
     owners = server.get("owners")
     if env.get("GOSUB_OWNERS"):
         owners = [o.strip() for o in env["GOSUB_OWNERS"].split(",") if o.strip()]
@@ -261,15 +293,36 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
     from gosub.web.urlconfig import forge_map
 
     forge_map(forge_hosts)  # refuses a bad entry now, not at the first request
+    log_level = str(env.get("GOSUB_LOG_LEVEL") or server.get("log_level", "info")).lower()
+    log_format = str(env.get("GOSUB_LOG_FORMAT") or server.get("log_format", "text")).lower()
+    from gosub.logs import FORMATS, LEVELS
+
+    if log_level not in LEVELS:
+        raise ConfigError(f"log_level {log_level!r}: expected one of {', '.join(LEVELS)}")
+    if log_format not in FORMATS:
+        raise ConfigError(f"log_format {log_format!r}: expected one of {', '.join(FORMATS)}")
     settings = Settings(
         host=str(env.get("GOSUB_HOST") or server.get("host", "127.0.0.1")),
         port=port,
-        shared=bool(server.get("shared", not modules)),
+        shared=bool(server.get("shared", not served)),
         shared_base=str(server.get("shared_base", "/")),
         owners=tuple(owners) if owners is not None else None,
         forge_hosts=tuple(forge_hosts),
+        log_level=log_level,
+        log_format=log_format,
+        client_burst=_number(
+            "client_burst", env.get("GOSUB_CLIENT_BURST") or server.get("client_burst", 100), float
+        ),
+        client_rate=(
+            None
+            if (env.get("GOSUB_CLIENT_RATE") or server.get("client_rate")) is None
+            else _number(
+                "client_rate", env.get("GOSUB_CLIENT_RATE") or server.get("client_rate"), float
+            )
+        ),
+        trust_proxy_headers=bool(server.get("trust_proxy_headers", False)),
         allow_private=bool(server.get("allow_private", False)),
-        modules=tuple(_module(m, i) for i, m in enumerate(modules)),
+        modules=served,
         cache_dir=str(env.get("GOSUB_CACHE_DIR", server.get("cache_dir", default_cache_dir(env)))),
         cache_bucket=str(env.get("GOSUB_CACHE_BUCKET") or server.get("cache_bucket", "")),
         cache_prefix=str(env.get("GOSUB_CACHE_PREFIX") or server.get("cache_prefix", "")),
@@ -372,7 +425,36 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         from gosub.web.mirror import offline
 
         app = offline(app)
-    return app
+    rate = settings.client_rate
+    if rate is None:
+        rate = 0.5 if settings.shared else 0.0
+    budgets = ClientBudgets(
+        burst=settings.client_burst, rate=rate, trust_proxy_headers=settings.trust_proxy_headers
+    )
+    return OpsApp(app, shared, describe=describe(settings, shared), budgets=budgets)
+
+
+def describe(settings: Settings, shared: Shared) -> str:
+    """The startup line: what is served, the cache, the code-host API, whether a token
+    is set (never the token)."""
+    mode = []
+    if settings.shared:
+        mode.append(
+            f"shared URL configs at {settings.shared_base} ({', '.join(settings.forge_hosts)})"
+        )
+    if settings.modules:
+        mode.append(
+            ", ".join(
+                f"{m.config.module or m.config.repo_path} at {m.base}" for m in settings.modules
+            )
+        )
+    if settings.cache_bucket:
+        cache = f"s3://{settings.cache_bucket}/{settings.cache_prefix}"
+    else:
+        cache = settings.cache_dir or "memory only"
+    api = shared.sources.api_url or "per host (api.github.com for github.com)"
+    token = "set" if shared.sources.has_token else "not set"
+    return f"serving {'; '.join(mode)}; cache {cache}; GitHub API {api}; GITHUB_TOKEN {token}"
 
 
 # -- offline and Athens-compatible (issue 12) -----------------------------------------

@@ -126,6 +126,13 @@ class Sources:
         other._git_owner = self  # git's credentials are git's own: the same mirrors
         return other
 
+    def quota_low(self, fraction: float) -> bool:
+        """Whether a GitHub host said less than ``fraction`` of its hourly quota is left."""
+        return any(
+            c.remaining is not None and c.limit and c.remaining < fraction * c.limit
+            for c in self._clients.values()
+        )
+
     def client_for(self, host: str) -> GitHubClient:
         """The (reused) API client for a GitHub-style host."""
         url = self.api_url or github_api_url(host)

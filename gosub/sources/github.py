@@ -43,7 +43,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from gosub import deadline, upstream
+from gosub import deadline, metrics, upstream
 from gosub.errors import (
     GoneError,
     NotFoundError,
@@ -118,9 +118,16 @@ class GitHubClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        negative_ttl: float = 60.0,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
+        # Requests GitHub answered 404 → until when that answer is reused.
+        self.negative_ttl = negative_ttl
+        self._missing: OrderedDict[str, float] = OrderedDict()
+        # What GitHub last said of the token's hourly quota (None: not yet known).
+        self.remaining: int | None = None
+        self.limit: int | None = None
         self._token = token or None
         self.retry = retry or RetryPolicy()
         headers = {
@@ -170,6 +177,17 @@ class GitHubClient:
             seconds = min(seconds, left)
         return httpx.Timeout(seconds, connect=min(seconds, 10.0))
 
+    def _count(self, path: str, resp: httpx.Response) -> None:
+        """Metrics: the request, and the rate limit GitHub says is left."""
+        metrics.upstream_request(self.host, _endpoint(path), resp.status_code)
+        remaining = resp.headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            metrics.rate_limit_remaining(self.host, int(remaining))
+            self.remaining = int(remaining)
+            limit = resp.headers.get("x-ratelimit-limit")
+            if limit is not None and limit.isdigit():
+                self.limit = int(limit)
+
     @staticmethod
     def _fits(seconds: float) -> bool:
         """Whether waiting ``seconds`` still leaves time for an attempt."""
@@ -191,6 +209,12 @@ class GitHubClient:
         returns the response for 200 and 304 and raises the
         matching :mod:`gosub.errors` error otherwise. A rate limit that lifts within
         :data:`SHORT_RETRY_AFTER` seconds is waited for once."""
+        missing = path + ("?" + urlencode(sorted(params.items())) if params else "")
+        until = self._missing.get(missing)
+        if until is not None and time.monotonic() < until:
+            # Remembered: a flood of requests for repositories or refs that do not exist
+            # costs GitHub one request each per minute, not one each.
+            raise NotFoundError(f"{what}: not found on {self.host}")
         upstream.check(what)
         url = self.api_url + path
         hdrs = {"Accept": accept, **(headers or {})}
@@ -214,7 +238,9 @@ class GitHubClient:
                     url, params=params, headers=hdrs, timeout=timeout, follow_redirects=True
                 )
                 await resp.aread()
+                self._count(path, resp)
             except httpx.TimeoutException:
+                metrics.upstream_request(self.host, _endpoint(path), "timeout")
                 last = UpstreamTimeoutError(f"{self.host} did not answer in time ({what})")
                 log.warning("%s timed out on %s (attempt %d)", self.host, path, attempt)
                 continue
@@ -243,6 +269,11 @@ class GitHubClient:
                 log.warning("%s rate limit on %s: waiting %d s", self.host, path, err.retry_after)
                 await asyncio.sleep(err.retry_after)
                 continue
+            if resp.status_code == 404 and self.negative_ttl > 0:
+                self._missing[missing] = time.monotonic() + self.negative_ttl
+                self._missing.move_to_end(missing)
+                while len(self._missing) > 10_000:
+                    self._missing.popitem(last=False)
             if resp.status_code in _TRANSIENT:
                 last = err
                 log.warning(
@@ -394,6 +425,7 @@ class GitHubClient:
                 follow_redirects=True,
                 timeout=self._attempt_timeout(what),
             ) as resp:
+                self._count(url[len(self.api_url) :] if url.startswith(self.api_url) else "", resp)
                 if resp.status_code != 200:
                     await resp.aread()
                     raise self._error(resp, what)
@@ -414,6 +446,18 @@ class GitHubClient:
             raise UpstreamTimeoutError(f"{self.host} archive download timed out ({what})") from exc
         except httpx.TransportError as exc:
             raise UpstreamError(f"{what}: the archive download failed: {redact(str(exc))}") from exc
+
+
+def _endpoint(path: str) -> str:
+    """A metrics label for an API path: ``commits``, ``contents``, ``matching-refs``,
+    ``trees``, ``blobs``, ``repo``, ``archive`` (the redirected tarball)..."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    if parts[:1] != ["repos"] or len(parts) < 3:
+        return parts[0] if parts and parts[0] else "archive"
+    rest = parts[3:]
+    if not rest:
+        return "repo"
+    return rest[1] if rest[0] == "git" and len(rest) > 1 else rest[0]
 
 
 def _json(resp: httpx.Response, what: str, expect: type | tuple[type, ...], host: str) -> Any:

@@ -11,6 +11,17 @@ import anyio
 import anyio.to_thread
 
 
+def _file_mode() -> int:
+    """0666 less the process's umask: store files are readable as a ``GOPROXY=file://``
+    by whoever the umask lets read them, like files any other program writes."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 class DiskStore:
     """The persistent tier on local disk, laid out as a static GOPROXY, so a namespace
     directory works as ``GOPROXY=file:///ROOT/NAMESPACE``.
@@ -77,6 +88,7 @@ class DiskStore:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            os.chmod(tmp, _FILE_MODE)  # mkstemp's 0600, as the umask would have it
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -89,6 +101,7 @@ class DiskStore:
         os.close(fd)
         try:
             shutil.copyfile(src, tmp)
+            os.chmod(tmp, _FILE_MODE)  # mkstemp's 0600, as the umask would have it
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
-from gosub import deadline
+from gosub import deadline, metrics
 from gosub.errors import UpstreamError
 
 T = TypeVar("T")
@@ -90,7 +90,9 @@ class ProcessCache:
             self._done.move_to_end(key)
             return hit[0]  # type: ignore[no-any-return]
         task = self._running.get(key)
-        if task is None:
+        if task is not None:
+            metrics.inc(metrics.COALESCED)
+        else:
             task = asyncio.get_running_loop().create_task(
                 self._run(key, factory, remember), context=deadline.detached()
             )

@@ -29,6 +29,9 @@ class ZipStore:
         self._own = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="gosub-zips-"))
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self._own:
+            # Lets a later gosub tell a crashed process's spool from a running one's.
+            (self.directory / ".pid").write_text(str(os.getpid()))
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, StoredZip] = OrderedDict()
         self._total = 0

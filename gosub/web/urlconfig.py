@@ -141,8 +141,13 @@ class GosubApp:
         allow_private: bool = False,
         visibility_ttl: float = 600.0,
         forge_hosts: Iterable[str] | None = None,
+        reserve: float = 0.2,
     ) -> None:
         self.forges = forge_map(forge_hosts)
+        # Below this share of the token's hourly quota, only configs already known (with
+        # a version served) are built: strangers cannot spend what known modules need.
+        self.reserve = reserve
+        self._known: OrderedDict[GoproxyConfig, None] = OrderedDict()
         self.base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
         self.shared = shared
         self.owners = {o.lower() for o in owners} if owners is not None else None
@@ -300,9 +305,29 @@ class GosubApp:
             )
             return
         app = self.app_for(config, client_key)
+        if (
+            not client_key
+            and config not in self._known
+            and self.shared.sources.quota_low(self.reserve)
+        ):
+            await self._reject(
+                scope,
+                receive,
+                send,
+                429,
+                "too many requests: this server's GitHub quota is low, so it is keeping what "
+                "is left for modules it already serves; try again later, or run your own gosub",
+                headers={"Retry-After": "600"},
+            )
+            return
         self._in_use[client_key] = self._in_use.get(client_key, 0) + 1
         try:
             response = await app.handle(request, unquote(module_rest[1:]))
+            if not isinstance(response, str) and response.status_code == 200 and not client_key:
+                self._known[config] = None
+                self._known.move_to_end(config)
+                while len(self._known) > 10_000:
+                    self._known.popitem(last=False)
             if isinstance(response, str):
                 await self._reject(scope, receive, send, 404, response, private=bool(client_key))
                 return
@@ -337,7 +362,10 @@ class GosubApp:
                 )
             return gosub_encode(config)
 
-        result = await webpage.compute(origin_base, params, encode, list_versions)
+        async def inspect(config: GoproxyConfig, module: str, versions: list[str]) -> list[str]:
+            return await webpage.module_warnings(self.app_for(config).repo_for(module), versions)
+
+        result = await webpage.compute(origin_base, params, encode, list_versions, inspect)
         body = webpage.render(origin_base, params, result)
         await Response(
             body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
@@ -386,11 +414,12 @@ class GosubApp:
         why: str,
         *,
         private: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> None:
         if self.fallback is not None and status == 404:
             await self.fallback(scope, receive, send)
             return
-        response = text_error(status, ("not found: " if status == 404 else "") + why)
+        response = text_error(status, ("not found: " if status == 404 else "") + why, headers)
         if private:
             _private(response)
         response.headers["Vary"] = "Authorization"

@@ -103,6 +103,8 @@ class GitHubStandin:
         self.private = private or set()
         self.api_prefix = api_prefix.rstrip("/")
         self.counts: Counter[str] = Counter()
+        # What every answer reports as left of the hourly rate limit (of 5000).
+        self.remaining = 4999
         # (method, path, carried credentials) of the API origin's requests, and of the
         # archive origin's.
         self.requests: list[tuple[str, str, bool]] = []
@@ -140,6 +142,7 @@ class GitHubStandin:
         """Forget counts, requests and injected faults."""
         with self._lock:
             self.counts.clear()
+            self.remaining = 4999
             self.requests.clear()
             self.archive_requests.clear()
             self.exchanges.clear()
@@ -323,7 +326,7 @@ class GitHubStandin:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "x-ratelimit-limit": "5000",
-            "x-ratelimit-remaining": "4999",
+            "x-ratelimit-remaining": str(self.remaining),
             **headers,
         }
         try:
