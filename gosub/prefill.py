@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import os
 import re
@@ -217,7 +218,8 @@ def export(cache_dir: str | Path, dest: str | Path, layout: str) -> tuple[int, l
 
 def run_prefill(args: argparse.Namespace) -> int:
     """The ``gosub prefill`` command."""
-    settings = load_settings(path=args.config)
+    # The operator's own fetches: no per-client budget of upstream requests.
+    settings = dataclasses.replace(load_settings(path=args.config), client_rate=0.0)
     if settings.offline:
         raise ConfigError("prefill fetches: run it with offline = false (then serve offline)")
     if not settings.cache_dir and not settings.cache_bucket:
