@@ -31,6 +31,7 @@ from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError, GosubError
 
 if TYPE_CHECKING:
+    from gosub.settings import Settings
     from gosub.sources import Source
 
 _HOSTNAME = re.compile(
@@ -167,7 +168,104 @@ def build_parser() -> argparse.ArgumentParser:
         "ls", help="list the cache's namespaces: each one's config and versions"
     )
     ls.add_argument("--cache-dir", help="the disk cache (default: the settings' cache_dir)")
+    _add_pack_prefill(sub)
     return parser
+
+
+# -- pack and prefill (issue 12: offline and Athens-compatible) -----------------------
+
+
+def _add_pack_prefill(sub: argparse._SubParsersAction[_Parser]) -> None:
+    sub.choices["serve"].add_argument(
+        "--offline",
+        action="store_true",
+        help="never contact a code host or the upstream: serve the persistent store "
+        "(offline = true)",
+    )
+    pack = sub.add_parser(
+        "pack",
+        help="write one module version as a static GOPROXY or Athens storage",
+        description=(
+            "Write MODULE@VERSION's .info, .mod and .zip from SOURCE, a git repository "
+            "(bare or not: the version's tag is PREFIX + X.Y.Z + SUFFIX, or --ref) or a "
+            "plain directory (its files as they are), into OUT: "
+            "OUT/ESCAPED_MODULE/@v/VERSION.{info,mod,zip} plus list (--layout goproxy), "
+            "or OUT/MODULE/VERSION/{go.mod,source.zip,VERSION.info} (--layout athens)."
+        ),
+    )
+    pack.add_argument("module")
+    pack.add_argument("version", help="vX.Y.Z (or 'auto' with --ref)")
+    pack.add_argument("source", help="a git repository or remote, or a plain directory")
+    pack.add_argument("--directory", default="", help="the module's directory in SOURCE")
+    pack.add_argument("--prefix", default="v", help='tag prefix (default "v")')
+    pack.add_argument("--suffix", default="", help='tag suffix (default "")')
+    pack.add_argument("--ref", help="a branch, tag or commit to take the version from")
+    pack.add_argument("--time", help="the .info Time for a plain directory (RFC 3339)")
+    pack.add_argument("--out", default=".", help="the output tree (default .)")
+    pack.add_argument("--layout", choices=["goproxy", "athens"], default="goproxy")
+
+    prefill = sub.add_parser(
+        "prefill",
+        help="fetch module versions into the persistent store (for offline serving)",
+        description=(
+            "Fetch each MODULE@VERSION through the configured modules, a URL config or "
+            "the upstream into the persistent store; with --export, write what the "
+            "store holds as a static GOPROXY or Athens storage."
+        ),
+    )
+    prefill.add_argument("--config", help="TOML settings file (see gosub.settings)")
+    prefill.add_argument("items", nargs="*", metavar="MODULE@VERSION")
+    prefill.add_argument("--from", dest="from_file", help="a go.mod, go.sum or module@version list")
+    prefill.add_argument("--jobs", type=int, default=4, help="fetches at once (default 4)")
+    prefill.add_argument("--export", help="write the store's contents into this directory")
+    prefill.add_argument("--layout", choices=["goproxy", "athens"], default="goproxy")
+
+
+def _offline_flag(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``gosub serve --offline`` sets ``offline = true``."""
+    import dataclasses
+
+    return dataclasses.replace(settings, offline=True) if args.offline else settings
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from gosub.pack import pack
+
+    when = None
+    if args.time:
+        try:
+            when = datetime.fromisoformat(args.time.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"--time {args.time!r} is not an RFC 3339 time") from None
+        if when.tzinfo is None:
+            raise ConfigError(f"--time {args.time!r} needs a time zone (e.g. Z)")
+    packed = asyncio.run(
+        pack(
+            args.module,
+            args.version,
+            args.source,
+            args.out,
+            layout=args.layout,
+            directory=args.directory,
+            prefix=args.prefix,
+            suffix=args.suffix,
+            ref=args.ref,
+            time=when,
+        )
+    )
+    print(f"{packed.module}@{packed.version}: {packed.zip}")
+    return 0
+
+
+def _prefill(args: argparse.Namespace) -> int:
+    from gosub.prefill import run_prefill
+
+    return run_prefill(args)
+
+
+# -- end of pack and prefill ----------------------------------------------------------
 
 
 def _cache_ls(args: argparse.Namespace) -> int:
@@ -225,6 +323,7 @@ def _serve(args: argparse.Namespace) -> int:
     # overrides (GOSUB_PORT, GOSUB_CACHE_DIR...) and the disk cache by default.
     modules = (ModuleSettings(_config(args), args.base),) if args.url else None
     settings = load_settings(path=args.config, modules=modules)
+    settings = _offline_flag(args, settings)
     logs.configure(args.log_level or settings.log_level, args.log_format or settings.log_format)
     try:
         import uvicorn
@@ -421,6 +520,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "cache":
             return _cache_ls(args)
+        if args.command == "pack":
+            return _pack(args)
+        if args.command == "prefill":
+            return _prefill(args)
         if args.command == "check":
             report, ok = asyncio.run(_check(*_check_target(args)))
             print(report)

@@ -14,6 +14,9 @@ Example ``gosub.toml``::
 
     git_hosts = ["git.example.com"]  # the git source: only these hosts ("file": local)
     git_timeout = 120        # the git source: seconds per git command
+    offline = false          # true: never contact a code host or the upstream
+    upstream = "https://proxy.golang.org"  # modules nothing else covers (checked, kept)
+    sumdb_proxy = ""         # "https://sum.golang.org": relay /sumdb/ (default: 404)
 
     [[module]]               # any number of fixed modules (goproxy mode)
     module = "example.com/lib"
@@ -22,6 +25,10 @@ Example ``gosub.toml``::
     tag_prefix = "lib-go-"
     base = "/go/"
     # forge = "git"          # github, gitlab or git (default: inferred from url)
+
+    [[mirror]]               # read-only trees served as is, after modules and shared
+    path = "/var/lib/athens"
+    layout = "athens"        # or "goproxy" (a static GOPROXY, GOMODCACHE cache/download)
 
 Environment: ``GOSUB_CONFIG`` (the file), ``GOSUB_HOST``, ``GOSUB_PORT``,
 ``GOSUB_OWNERS`` (comma-separated), ``GOSUB_CACHE_DIR`` (the disk cache, default
@@ -32,15 +39,17 @@ this are answered with a 307 to a presigned URL of the bucket's copy),
 ``GOSUB_REQUEST_TIMEOUT`` (seconds per request, default 300), ``GOSUB_ZIP_CACHE_BYTES``
 (the local spool of built zips, default 2 GiB), ``GOSUB_GIT_HOSTS`` (comma-separated),
 ``GOSUB_GIT_TIMEOUT``, ``GOSUB_WATCH_INTERVAL`` (seconds between watch passes, default
-600, 0 off), ``GITHUB_TOKEN``, ``GITHUB_API_URL``.
+600, 0 off), ``GOSUB_OFFLINE``, ``GOSUB_UPSTREAM``, ``GOSUB_SUMDB_PROXY``,
+``GITHUB_TOKEN``, ``GITHUB_API_URL``.
 With no file and no modules, gosub serves the shared URL-configured app at ``/``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +87,13 @@ _SERVER_KEYS = {
     "git_hosts",
     "git_timeout",
     "watch_interval",
+    # offline and Athens-compatible (issue 12)
+    "offline",
+    "upstream",
+    "sumdb_proxy",
 }
 _MODULE_KEYS = {"module", "url", "directory", "tag_prefix", "tag_suffix", "forge", "base"}
+_MIRROR_KEYS = {"path", "layout"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,14 @@ class ModuleSettings:
 
     config: GoproxyConfig
     base: str
+
+
+@dataclass(frozen=True)
+class MirrorSettings:
+    """A read-only tree served as is: Athens' disk storage or a static GOPROXY."""
+
+    path: str
+    layout: str  # "athens" or "goproxy"
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,11 @@ class Settings:
     git_hosts: tuple[str, ...] | None = None  # git source: only these hosts (None = any)
     git_timeout: float = 120.0  # git source: seconds one git command may take
     watch_interval: float = 600.0  # seconds between watch passes (0 = no watch loop)
+    # -- offline and Athens-compatible (issue 12) --
+    offline: bool = False  # never contact a code host or the upstream: serve the store
+    upstream: str = ""  # a GOPROXY URL for modules nothing else covers ("" = none)
+    sumdb_proxy: str = ""  # relay /sumdb/HOST/... to this checksum database ("" = 404)
+    mirrors: tuple[MirrorSettings, ...] = field(default_factory=tuple)
 
 
 def _module(entry: Any, index: int) -> ModuleSettings:
@@ -152,6 +179,33 @@ def _module(entry: Any, index: int) -> ModuleSettings:
     return ModuleSettings(config, base)
 
 
+def _mirror(entry: Any, index: int) -> MirrorSettings:
+    where = f"[[mirror]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(entry) - _MIRROR_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected path, layout"
+        )
+    path, layout = entry.get("path"), entry.get("layout", "goproxy")
+    if not isinstance(path, str) or not path:
+        raise ConfigError(f"{where}: path (a directory) is required")
+    if layout not in ("athens", "goproxy"):
+        raise ConfigError(f'{where}: layout must be "athens" or "goproxy", not {layout!r}')
+    return MirrorSettings(path, layout)
+
+
+def _url_setting(key: str, value: Any, *, named: bool = False) -> str:
+    """An http(s) URL, or "" (``named``: also NAME=URL)."""
+    url = value
+    if named and isinstance(value, str) and "=" in value.split("://", 1)[0]:
+        url = value.partition("=")[2]
+    if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
+        raise ConfigError(f"[server] {key} must be an http(s) URL, not {value!r}")
+    return str(value).rstrip("/")
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     path: str | Path | None = None,
@@ -177,10 +231,11 @@ def load_settings(
             raise ConfigError(f"cannot read config file {file}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
-    unknown = set(data) - {"server", "module"}
+    unknown = set(data) - {"server", "module", "mirror"}
     if unknown:
         raise ConfigError(
-            f"unknown section(s) {', '.join(sorted(unknown))}: use [server] and [[module]]"
+            f"unknown section(s) {', '.join(sorted(unknown))}: use [server], [[module]] "
+            "and [[mirror]]"
         )
     server = data.get("server", {})
     if not isinstance(server, dict):
@@ -292,12 +347,40 @@ def load_settings(
             env.get("GOSUB_WATCH_INTERVAL") or server.get("watch_interval", 600),
             float,
         ),
+        **_offline_settings(data, server, env),
     )
     if settings.inline_max_bytes is not None and not settings.cache_bucket:
         raise ConfigError(
             "inline_max_bytes needs cache_bucket: big zips are redirected to the bucket"
         )
     return settings
+
+
+def _offline_settings(
+    data: dict[str, Any], server: dict[str, Any], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """``offline``, ``upstream``, ``sumdb_proxy`` and the ``[[mirror]]`` tables
+    (environment: ``GOSUB_OFFLINE``, ``GOSUB_UPSTREAM``, ``GOSUB_SUMDB_PROXY``)."""
+    mirrors = data.get("mirror", [])
+    if not isinstance(mirrors, list):
+        raise ConfigError("mirror must be an array of tables: [[mirror]]")
+    offline: Any = server.get("offline", False)
+    if env.get("GOSUB_OFFLINE"):
+        offline = env["GOSUB_OFFLINE"].strip().lower() in ("1", "true", "yes", "on")
+    if not isinstance(offline, bool):
+        raise ConfigError("[server] offline must be true or false")
+    return {
+        "offline": offline,
+        "upstream": _url_setting(
+            "upstream", env.get("GOSUB_UPSTREAM") or server.get("upstream", "")
+        ),
+        "sumdb_proxy": _url_setting(
+            "sumdb_proxy",
+            env.get("GOSUB_SUMDB_PROXY") or server.get("sumdb_proxy", ""),
+            named=True,
+        ),
+        "mirrors": tuple(_mirror(m, i) for i, m in enumerate(mirrors)),
+    }
 
 
 def _number(key: str, value: Any, kind: type[int] | type[float]) -> Any:
@@ -338,7 +421,9 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         git_timeout=settings.git_timeout,
         git_hosts=settings.git_hosts,
     )
-    app: ASGIApp | None = None
+    app: ASGIApp | None = _tail(
+        settings, shared, on_new_version=lambda m, v: _index_later(shared, m, v)
+    )
     if settings.shared:
         app = gosub(
             settings.shared_base,
@@ -346,11 +431,19 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
             owners=settings.owners,
             forge_hosts=settings.forge_hosts,
             allow_private=settings.allow_private,
+            fallback=app,
         )
     for m in reversed(settings.modules):
         app = goproxy(m.base, m.config, shared=shared, fallback=app)
     if app is None:
-        raise ConfigError("nothing to serve: add [[module]] entries or set [server] shared = true")
+        raise ConfigError(
+            "nothing to serve: add [[module]] or [[mirror]] entries, set [server] upstream, "
+            "or set [server] shared = true"
+        )
+    if settings.offline:
+        from gosub.web.mirror import offline
+
+        app = offline(app)
     rate = settings.client_rate
     if rate is None:
         rate = 0.5 if settings.shared else 0.0
@@ -384,6 +477,18 @@ def describe(settings: Settings, shared: Shared) -> str:
     return f"serving {'; '.join(mode)}; cache {cache}; GitHub API {api}; GITHUB_TOKEN {token}"
 
 
+def _index_later(shared: Shared, module: str, version: str) -> None:
+    """The pass-through's new versions go into the /index feed (when there is one)."""
+    index = shared.index
+    if index is not None:
+        task = asyncio.get_running_loop().create_task(index.record(module, version))
+        _PENDING.add(task)
+        task.add_done_callback(_PENDING.discard)
+
+
+_PENDING: set[asyncio.Task[Any]] = set()
+
+
 def _with_index(app: ASGIApp, settings: Settings, shared: Shared, store: Store | None) -> ASGIApp:
     """A private pkgsite's needs (README "Run a private pkgsite on gosub"): the /index
     feed and the watch, both in the persistent tier (none: neither), and
@@ -406,4 +511,37 @@ def _with_index(app: ASGIApp, settings: Settings, shared: Shared, store: Store |
     return with_watch(edge, watcher)
 
 
-__all__ = ["ModuleSettings", "Settings", "build_app", "load_settings"]
+# -- offline and Athens-compatible (issue 12) -----------------------------------------
+
+# Called with (module, version) for each version the upstream pass-through stores for
+# the first time: the hook for the /index feed.
+NewVersionHook = Callable[[str, str], None]
+
+
+def _tail(
+    settings: Settings, shared: Shared, on_new_version: NewVersionHook | None = None
+) -> ASGIApp | None:
+    """The end of the chain, after the fixed modules and the shared app: the read-only
+    mirrors in their order, then the upstream pass-through (with the /sumdb endpoints)."""
+    if not settings.mirrors and not settings.upstream and not settings.sumdb_proxy:
+        return None
+    from gosub.web.mirror import mirror
+    from gosub.web.passthrough import passthrough
+
+    app: ASGIApp | None = None
+    if settings.upstream or settings.sumdb_proxy:
+        app = passthrough(
+            settings.upstream or None,
+            shared.store,
+            sumdb_proxy=settings.sumdb_proxy or None,
+            on_new_version=on_new_version,
+        )
+    for m in reversed(settings.mirrors):
+        app = mirror(m.path, m.layout, fallback=app)
+    return app
+
+
+# -- end of offline and Athens-compatible ---------------------------------------------
+
+
+__all__ = ["MirrorSettings", "ModuleSettings", "Settings", "build_app", "load_settings"]
