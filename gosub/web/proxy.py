@@ -8,6 +8,7 @@ and translates errors; the Go rules live in :mod:`gosub.modrepo`.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -75,6 +76,8 @@ class GoproxyApp:
         self._owns = owns_shared
         self.source = shared.sources.open(config)
         self.repo_url = self.source.url
+        self._identity = config.identity  # a tuple built per call otherwise
+        self._escaped_module = gomodule.escape_path(config.module) if config.module else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -200,12 +203,12 @@ class GoproxyApp:
         if self.config.module is not None:
             # Compare in escaped form: a path that is not this module (even one that is
             # not a valid module path) belongs to the fallback.
-            if escaped != gomodule.escape_path(self.config.module):
+            if escaped != self._escaped_module:
                 return f"module {escaped} is not served here (only {self.config.module})"
             path = self.config.module
         else:
             try:
-                path = gomodule.unescape_path(escaped)
+                path = _unescape_path(escaped)
             except ValueError as exc:
                 if self.fallback is not None:
                     return f"{escaped!r} is not a module path"
@@ -217,6 +220,11 @@ class GoproxyApp:
                 )
         if request.method not in ("GET", "HEAD"):
             return method_not_allowed()
+        # The hot path: a version's prepared .info or .mod, before any time limit,
+        # deadline or repository object is set up for building one.
+        ready = self.shared.cache.get(("ready", self._identity, path, file))
+        if isinstance(ready, Ready):
+            return serve_ready(request, ready)
         try:
             # The deadline lets the code-host client fit its attempts into what is left.
             with anyio.fail_after(self.request_timeout), deadline.deadline(self.request_timeout):
@@ -263,7 +271,7 @@ class GoproxyApp:
         # A version's .info and .mod never change: their answer is prepared once and
         # kept (bounded, in the process cache that holds the client's other results),
         # and served again before anything else is built.
-        ready_key = ("ready", self.config.identity, path, file)
+        ready_key = ("ready", self._identity, path, file)
         ready = self.shared.cache.get(ready_key)
         if isinstance(ready, Ready):
             return serve_ready(request, ready)
@@ -312,7 +320,7 @@ class GoproxyApp:
         self, request: Request, repo: ModuleRepo, path: str, file: str, version: str, ext: str
     ) -> Response:
         """A version's .info, .mod or .zip (part of :meth:`_serve`)."""
-        ready_key = ("ready", self.config.identity, path, file)
+        ready_key = ("ready", self._identity, path, file)
         if ext == "info":
             info = await repo.stat(version)
             stable = version == info.version and (
@@ -337,6 +345,12 @@ class GoproxyApp:
                     # command follows the redirect to the store.
                     return RedirectResponse(url, 307, headers={"Cache-Control": "no-store"})
         return await zip_response(request, await repo.zip(version))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unescape_path(escaped: str) -> str:
+    """:func:`gosub.golang.module.unescape_path`, remembered (it runs per request)."""
+    return gomodule.unescape_path(escaped)
 
 
 def goproxy(

@@ -144,6 +144,7 @@ class GosubApp:
         reserve: float = 0.2,
     ) -> None:
         self.forges = forge_map(forge_hosts)
+        self._decoded: OrderedDict[str, tuple[GoproxyConfig, str]] = OrderedDict()
         # Below this share of the token's hourly quota, only configs already known (with
         # a version served) are built: strangers cannot spend what known modules need.
         self.reserve = reserve
@@ -165,6 +166,23 @@ class GosubApp:
         self._in_use: dict[str, int] = {}
         self._evicted: dict[str, Shared] = {}
         self._max_apps = max_apps
+
+    def _decode(self, rest: str) -> tuple[GoproxyConfig, str] | None:
+        """:func:`gosub_decode` of the path, remembered per config text (bounded): the
+        config is parsed and validated once, not on every request."""
+        spec, semi, _ = rest.partition(";")
+        if not semi:
+            return None
+        hit = self._decoded.get(spec)
+        if hit is not None:
+            self._decoded.move_to_end(spec)
+            return hit
+        decoded = gosub_decode(rest, self.forges)
+        if decoded is not None:
+            self._decoded[spec] = decoded
+            while len(self._decoded) > 4096:
+                self._decoded.popitem(last=False)
+        return decoded
 
     def app_for(self, config: GoproxyConfig, client_key: str = "") -> GoproxyApp:
         """The (reused) goproxy app serving ``config`` with the server's client and
@@ -251,7 +269,7 @@ class GosubApp:
             await self._page(scope, receive, send)
             return
         try:
-            decoded = gosub_decode(rest, self.forges)
+            decoded = self._decode(rest)
         except (ConfigError, UnicodeDecodeError) as exc:
             await self._reject(scope, receive, send, 400, f"bad request: bad gosub config: {exc}")
             return
