@@ -216,3 +216,33 @@ def test_gomodcache_tree_served_as_a_mirror_offline(
         assert httpx.get(f"{url}/example.test/mono/@v/v1.2.0.zip").status_code == 404
     finally:
         server.stop()
+
+
+async def test_an_offline_server_lists_what_its_store_holds_at_index(
+    standin: GitHubStandin, tmp_path: Path
+) -> None:
+    """Versions gosub learned online (served or pre-filled into the store) are the
+    /index feed of the same store served offline, with no code-host request."""
+    import json
+
+    import httpx
+
+    from gosub.settings import build_app, load_settings
+
+    cache = tmp_path / "cache"
+    online = {"GITHUB_API_URL": standin.api_url, "GOSUB_CACHE_DIR": str(cache)}
+    cfg = "/github.com/acme/mono:d=go%2Flib&p=go%2Flib%2Fv;/example.test/mono/@v/"
+    app = build_app(load_settings(online), online)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get(cfg + "v1.1.0.info")).status_code == 200
+    offline = {**online, "GOSUB_OFFLINE": "1"}
+    standin.reset()
+    app = build_app(load_settings(offline), offline)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        feed = await c.get("/index")
+        miss = await c.get(cfg + "v1.0.0.info")
+    lines = [json.loads(line) for line in feed.text.splitlines()]
+    assert feed.status_code == 200 and {"example.test/mono"} == {e["Path"] for e in lines}
+    assert "v1.1.0" in {e["Version"] for e in lines}
+    assert miss.status_code == 404 and "offline cache" in miss.text
+    assert sum(standin.counts.values()) == 0, standin.counts
