@@ -225,32 +225,23 @@ class GitHubClient:
         except (json.JSONDecodeError, UnicodeDecodeError):
             message = ""
         remaining = resp.headers.get("x-ratelimit-remaining")
-        if status == 429 or (
-            status == 403
-            and (remaining == "0" or "retry-after" in resp.headers or "rate limit" in message)
-        ):
-            retry_after = _retry_after(resp)
-            advice = (
-                "wait, or give gosub a token with more quota"
-                if self.has_token
-                else "set GITHUB_TOKEN for gosub (5,000 requests/hour instead of 60)"
-            )
-            when = f" for {retry_after} s" if retry_after is not None else ""
-            return RateLimitedError(
-                f"{self.host} rate limit exceeded{when} ({what}); {advice}",
-                retry_after=retry_after,
-            )
-        if status == 401:
-            return UpstreamError(
-                f"{self.host} rejected gosub's token (401 {message or 'Bad credentials'}); "
-                "check GITHUB_TOKEN"
-            )
-        if status == 404:
-            return NotFoundError(f"{what}: not found on {self.host}")
         if status == 422:
             return NotFoundError(f"{what}: {message or 'unprocessable'} ({self.host})")
-        detail = f": {message}" if message else ""
-        return UpstreamError(f"{self.host} answered {status} ({what}){detail}")
+        return http.api_error(
+            status,
+            host=self.host,
+            what=what,
+            message=message or ("Bad credentials" if status == 401 else ""),
+            rate_limited=status == 429
+            or (
+                status == 403
+                and (remaining == "0" or "retry-after" in resp.headers or "rate limit" in message)
+            ),
+            retry_after=_retry_after(resp),
+            has_token=self.has_token,
+            token_var="GITHUB_TOKEN",
+            more_quota="5,000 requests/hour instead of 60",
+        )
 
     async def get_json(
         self,

@@ -296,30 +296,21 @@ class GitLabClient:
                 message = str(doc.get("message") or doc.get("error") or "")
         except (json.JSONDecodeError, UnicodeDecodeError):
             message = ""
-        if status == 429:
-            retry_after = _retry_after(resp)
-            reset = resp.headers.get("ratelimit-reset")
-            if retry_after is None and reset and reset.isdigit():
-                retry_after = max(0, int(reset) - int(time.time()))
-            advice = (
-                "wait, or give gosub a token with more quota"
-                if self.has_token
-                else "set GITLAB_TOKEN for gosub (authenticated requests get more quota)"
-            )
-            when = f" for {retry_after} s" if retry_after is not None else ""
-            return RateLimitedError(
-                f"{self.host} rate limit exceeded{when} ({what}); {advice}",
-                retry_after=retry_after,
-            )
-        if status == 401:
-            return UpstreamError(
-                f"{self.host} rejected gosub's token (401 {message or 'Unauthorized'}); "
-                "check GITLAB_TOKEN"
-            )
-        if status == 404:
-            return NotFoundError(f"{what}: not found on {self.host}")
-        detail = f": {message}" if message else ""
-        return UpstreamError(f"{self.host} answered {status} ({what}){detail}")
+        retry_after = _retry_after(resp)
+        reset = resp.headers.get("ratelimit-reset")
+        if status == 429 and retry_after is None and reset and reset.isdigit():
+            retry_after = max(0, int(reset) - int(time.time()))
+        return http.api_error(
+            status,
+            host=self.host,
+            what=what,
+            message=message,
+            rate_limited=status == 429,
+            retry_after=retry_after,
+            has_token=self.has_token,
+            token_var="GITLAB_TOKEN",
+            more_quota="authenticated requests get more quota",
+        )
 
     async def get_json(
         self,

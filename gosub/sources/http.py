@@ -17,7 +17,7 @@ from typing import TypeVar
 import httpx
 
 from gosub import deadline
-from gosub.errors import RateLimitedError, UpstreamError, UpstreamTimeoutError
+from gosub.errors import NotFoundError, RateLimitedError, UpstreamError, UpstreamTimeoutError
 from gosub.sources.base import RetryPolicy
 
 log = logging.getLogger("gosub.sources")
@@ -148,3 +148,38 @@ async def send(
             f"{host} did not answer within the request's time limit ({what})"
         )
     raise last
+
+
+def api_error(
+    status: int,
+    *,
+    host: str,
+    what: str,
+    message: str,
+    rate_limited: bool,
+    retry_after: int | None,
+    has_token: bool,
+    token_var: str,
+    more_quota: str,
+) -> Exception:
+    """The gosub error for a forge API's error answer: rate limits (429, with the
+    advice of ``token_var`` and ``more_quota``), a rejected token, not found, and the
+    rest as an upstream failure naming the status and the host's own message."""
+    if rate_limited:
+        advice = (
+            "wait, or give gosub a token with more quota"
+            if has_token
+            else f"set {token_var} for gosub ({more_quota})"
+        )
+        when = f" for {retry_after} s" if retry_after is not None else ""
+        return RateLimitedError(
+            f"{host} rate limit exceeded{when} ({what}); {advice}", retry_after=retry_after
+        )
+    if status == 401:
+        return UpstreamError(
+            f"{host} rejected gosub's token (401 {message or 'Unauthorized'}); check {token_var}"
+        )
+    if status == 404:
+        return NotFoundError(f"{what}: not found on {host}")
+    detail = f": {message}" if message else ""
+    return UpstreamError(f"{host} answered {status} ({what}){detail}")
