@@ -331,7 +331,11 @@ def load_settings(
                 "client_rate", env.get("GOSUB_CLIENT_RATE") or server.get("client_rate"), float
             )
         ),
-        trust_proxy_headers=bool(server.get("trust_proxy_headers", False)),
+        trust_proxy_headers=(
+            env["GOSUB_TRUST_PROXY_HEADERS"].lower() in ("1", "true", "yes")
+            if env.get("GOSUB_TRUST_PROXY_HEADERS")
+            else bool(server.get("trust_proxy_headers", False))
+        ),
         allow_private=bool(server.get("allow_private", False)),
         modules=served,
         cache_dir=str(env.get("GOSUB_CACHE_DIR", server.get("cache_dir", default_cache_dir(env)))),

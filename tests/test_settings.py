@@ -103,3 +103,9 @@ def test_git_forge_and_hosts(tmp_path: Path) -> None:
     f.write_text('[[module]]\nurl = "github.com/a/b"\nforge = "svn"\n')
     with pytest.raises(ConfigError, match="forge"):
         load_settings({"GOSUB_CONFIG": str(f)})
+
+
+def test_trust_proxy_headers_from_the_environment() -> None:
+    assert load_settings({}).trust_proxy_headers is False
+    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "true"}).trust_proxy_headers is True
+    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "0"}).trust_proxy_headers is False
