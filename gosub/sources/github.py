@@ -47,7 +47,6 @@ from gosub import deadline, metrics, upstream
 from gosub.errors import (
     GoneError,
     NotFoundError,
-    RateLimitedError,
     UpstreamError,
     UpstreamTimeoutError,
 )
@@ -837,42 +836,33 @@ class GitHubSource:
         extras: Sequence[str],
         what: str,
     ) -> Extracted:
-        """Download and extract, retrying (bounded) a failed or corrupt download."""
-        policy = self.client.retry
-        for attempt in range(1, policy.attempts + 1):
-            if attempt > 1:
-                await asyncio.sleep(policy.delay(attempt - 1))
-                shutil.rmtree(files_dir, ignore_errors=True)
-            try:
-                if attempt > 1 or not await self._take_prefetched(commit, tar_path):
-                    await self.client.download(
-                        f"{self._base}/tarball/{commit}",
-                        tar_path,
-                        what=what,
-                        max_bytes=self.max_archive_bytes,
-                    )
+        """Download and extract, retrying (bounded) a failed or corrupt download; the
+        first attempt takes the prefetched tarball when there is one."""
 
-                def extract() -> Extracted:
-                    with tar_path.open("rb") as fh:
-                        return extract_subdir(
-                            fh, files_dir, subdir, extras=extras, max_bytes=self.max_archive_bytes
-                        )
+        async def download(attempt: int) -> None:
+            if attempt > 1 or not await self._take_prefetched(commit, tar_path):
+                await self.client.download(
+                    f"{self._base}/tarball/{commit}",
+                    tar_path,
+                    what=what,
+                    max_bytes=self.max_archive_bytes,
+                )
 
-                ex = await anyio.to_thread.run_sync(extract)
-            except (RateLimitedError, NotFoundError, GoneError):
-                raise
-            except ArchiveTooLargeError as exc:
-                raise GoneError(f"{what}: {exc}") from exc
-            except (UpstreamError, ArchiveFormatError) as exc:
-                if attempt == policy.attempts:
-                    if isinstance(exc, UpstreamError):
-                        raise
-                    raise UpstreamError(f"{what}: {exc}") from exc
-                log.warning("%s failed (attempt %d): %s", what, attempt, exc)
-                continue
-            tar_path.unlink(missing_ok=True)
-            return ex
-        raise AssertionError("unreachable")  # pragma: no cover
+        def extract() -> Extracted:
+            with tar_path.open("rb") as fh:
+                return extract_subdir(
+                    fh, files_dir, subdir, extras=extras, max_bytes=self.max_archive_bytes
+                )
+
+        ex = await http.download_and_extract(
+            download,
+            extract,
+            what=what,
+            retry=self.client.retry,
+            before_retry=lambda: shutil.rmtree(files_dir, ignore_errors=True),
+        )
+        tar_path.unlink(missing_ok=True)
+        return ex
 
     async def _extra(
         self,

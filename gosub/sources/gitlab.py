@@ -58,8 +58,6 @@ from gosub.sources import gitattributes, http
 from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy, git_blob_id
 from gosub.sources.gitarchive import (
     MAX_GITATTRIBUTES,
-    ArchiveFormatError,
-    ArchiveTooLargeError,
     Extracted,
     extract_subdir,
 )
@@ -761,45 +759,31 @@ class GitLabSource:
         params = {"sha": commit, "include_lfs_blobs": "false"}
         if subdir:
             params["path"] = subdir
-        policy = self.client.retry
-        for attempt in range(1, policy.attempts + 1):
-            if attempt > 1:
-                await asyncio.sleep(policy.delay(attempt - 1))
-                shutil.rmtree(files_dir, ignore_errors=True)
-            try:
-                await self.client.download(
-                    f"{self._base}/repository/archive.tar.gz",
-                    params,
-                    tar_path,
-                    what=what,
-                    max_bytes=self.max_archive_bytes,
+
+        async def download(attempt: int) -> None:
+            await self.client.download(
+                f"{self._base}/repository/archive.tar.gz",
+                params,
+                tar_path,
+                what=what,
+                max_bytes=self.max_archive_bytes,
+            )
+
+        def extract() -> Extracted:
+            with tar_path.open("rb") as fh:
+                return extract_subdir(
+                    fh, files_dir, subdir, max_bytes=self.max_archive_bytes, gitlinks=gitlinks
                 )
 
-                def extract() -> Extracted:
-                    with tar_path.open("rb") as fh:
-                        return extract_subdir(
-                            fh,
-                            files_dir,
-                            subdir,
-                            max_bytes=self.max_archive_bytes,
-                            gitlinks=gitlinks,
-                        )
-
-                ex = await anyio.to_thread.run_sync(extract)
-            except (RateLimitedError, NotFoundError, GoneError):
-                raise
-            except ArchiveTooLargeError as exc:
-                raise GoneError(f"{what}: {exc}") from exc
-            except (UpstreamError, ArchiveFormatError) as exc:
-                if attempt == policy.attempts:
-                    if isinstance(exc, UpstreamError):
-                        raise
-                    raise UpstreamError(f"{what}: {exc}") from exc
-                log.warning("%s failed (attempt %d): %s", what, attempt, exc)
-                continue
-            tar_path.unlink(missing_ok=True)
-            return ex
-        raise AssertionError("unreachable")  # pragma: no cover
+        ex = await http.download_and_extract(
+            download,
+            extract,
+            what=what,
+            retry=self.client.retry,
+            before_retry=lambda: shutil.rmtree(files_dir, ignore_errors=True),
+        )
+        tar_path.unlink(missing_ok=True)
+        return ex
 
     async def _rebuild(self, arch: Archive, ex: Extracted | None, commit: str, subdir: str) -> None:
         """Make ``arch`` what Go's ``git archive`` gives, from the recursive tree

@@ -14,15 +14,24 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import anyio.to_thread
 import httpx
 
 from gosub import deadline
-from gosub.errors import NotFoundError, RateLimitedError, UpstreamError, UpstreamTimeoutError
+from gosub.errors import (
+    GoneError,
+    NotFoundError,
+    RateLimitedError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from gosub.sources.base import RetryPolicy
+from gosub.sources.gitarchive import ArchiveFormatError, ArchiveTooLargeError
 
 log = logging.getLogger("gosub.sources")
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 TRANSIENT = frozenset({500, 502, 503, 504})
 # A rate limit that lifts within this many seconds is waited for once (inside the
@@ -183,3 +192,35 @@ def api_error(
         return NotFoundError(f"{what}: not found on {host}")
     detail = f": {message}" if message else ""
     return UpstreamError(f"{host} answered {status} ({what}){detail}")
+
+
+async def download_and_extract(
+    download: Callable[[int], Awaitable[None]],
+    extract: Callable[[], E],
+    *,
+    what: str,
+    retry: RetryPolicy,
+    before_retry: Callable[[], None],
+) -> E:
+    """``download(attempt)`` then ``extract()`` (in a worker thread), retried (bounded)
+    when the download fails or the archive turns out corrupt, since that is only seen
+    when it is read. Rate limits, missing archives and size limits are raised at once;
+    ``before_retry`` clears what a failed attempt left."""
+    for attempt in range(1, retry.attempts + 1):
+        if attempt > 1:
+            await asyncio.sleep(retry.delay(attempt - 1))
+            before_retry()
+        try:
+            await download(attempt)
+            return await anyio.to_thread.run_sync(extract)
+        except (RateLimitedError, NotFoundError, GoneError):
+            raise
+        except ArchiveTooLargeError as exc:
+            raise GoneError(f"{what}: {exc}") from exc
+        except (UpstreamError, ArchiveFormatError) as exc:
+            if attempt == retry.attempts:
+                if isinstance(exc, UpstreamError):
+                    raise
+                raise UpstreamError(f"{what}: {exc}") from exc
+            log.warning("%s failed (attempt %d): %s", what, attempt, exc)
+    raise AssertionError("unreachable")  # pragma: no cover
