@@ -13,7 +13,8 @@ import pytest
 from gosub.golang import pseudo
 from tests.conftest import UvicornThread, build_gosub_app
 from tests.repos import ROOT_LICENSE, SCENARIOS
-from tests.support.ghapi import GitHubStandin, alter
+from tests.support.faults import alter
+from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
 

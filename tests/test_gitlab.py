@@ -27,7 +27,8 @@ from gosub.sources.base import RetryPolicy
 from gosub.sources.gitlab import GitLabClient, GitLabSource
 from gosub.store import ProcessCache, ZipStore
 from tests.repos import ROOT_LICENSE, SCENARIOS
-from tests.support.ghapi import GitHubStandin, alter
+from tests.support.faults import alter
+from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
 from tests.support.glapi import GitLabStandin
 from tests.support.golang import DirectModeServer, GoRunner

@@ -28,7 +28,8 @@ from gosub.store import DiskStore
 from gosub.web import GoproxyApp, Shared, make_shared
 from tests.conftest import FAST_RETRY
 from tests.repos import SCENARIOS
-from tests.support.ghapi import ARCHIVE_TOKEN, GitHubStandin, alter, truncate
+from tests.support.faults import alter, truncate
+from tests.support.ghapi import ARCHIVE_TOKEN, GitHubStandin
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
 

@@ -24,7 +24,6 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.support.faults import FaultSwitches
 from tests.support.git import neutral_git_env
 from tests.support.httpserver import serve_on_loopback, url_of
 
@@ -55,44 +55,11 @@ class Exchange:
     status: int
 
 
-@dataclass
-class _Injected:
-    status: int
-    times: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class _Tamper:
-    change: Callable[[bytes], bytes]
-    times: int
-
-
-@dataclass
-class _Stall:
-    seconds: float
-    times: int
-
-
 class _NotFound(Exception):
     pass
 
 
-def truncate(body: bytes) -> bytes:
-    """A tamper: the first half of the bytes (at least one byte less)."""
-    return body[: max(0, min(len(body) - 1, len(body) // 2))]
-
-
-def alter(body: bytes) -> bytes:
-    """A tamper: the same length, one byte changed in the middle."""
-    if not body:
-        return b"x"
-    i = len(body) // 2
-    return body[:i] + bytes([body[i] ^ 0x20 or 0x41]) + body[i + 1 :]
-
-
-class GitHubStandin:
+class GitHubStandin(FaultSwitches):
     """The stand-in server. ``counts`` holds requests per endpoint name."""
 
     def __init__(
@@ -112,9 +79,7 @@ class GitHubStandin:
         # Every request of both origins with its headers and the status answered.
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
-        self._inject: dict[str, _Injected] = {}
-        self._tamper: dict[str, _Tamper] = {}
-        self._stall: dict[str, _Stall] = {}
+        self._init_faults()
         self._redirect_reads = False
         self._server: ThreadingHTTPServer | None = None
         self._codeload: ThreadingHTTPServer | None = None
@@ -146,9 +111,7 @@ class GitHubStandin:
             self.requests.clear()
             self.archive_requests.clear()
             self.exchanges.clear()
-            self._inject.clear()
-            self._tamper.clear()
-            self._stall.clear()
+            self._clear_faults()
             self._redirect_reads = False
 
     def redirect_reads(self) -> None:
@@ -164,32 +127,6 @@ class GitHubStandin:
         """The recorded exchanges of one endpoint, in order."""
         with self._lock:
             return [e for e in self.exchanges if e.endpoint == endpoint]
-
-    def tamper(self, endpoint: str, change: Callable[[bytes], bytes], *, times: int = 1) -> None:
-        """Pass the body of the next ``times`` 200 answers of ``endpoint`` through
-        ``change`` (e.g. :func:`truncate`, :func:`alter`), Content-Length matching."""
-        with self._lock:
-            self._tamper[endpoint] = _Tamper(change, times)
-
-    def stall(self, endpoint: str, seconds: float, *, times: int = 1) -> None:
-        """Hold the next ``times`` answers of ``endpoint`` for ``seconds`` first."""
-        with self._lock:
-            self._stall[endpoint] = _Stall(seconds, times)
-
-    def fail(
-        self,
-        endpoint: str,
-        status: int,
-        *,
-        times: int = 1,
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-    ) -> None:
-        """Answer the next ``times`` requests to ``endpoint`` with ``status``."""
-        with self._lock:
-            self._inject[endpoint] = _Injected(
-                status, times, headers or {}, body or b'{"message":"injected failure"}'
-            )
 
     # -- git --------------------------------------------------------------------------
 
@@ -285,24 +222,11 @@ class GitHubStandin:
                 endpoint, status, headers, body = self._route(h, path, query)
         except _NotFound:
             endpoint, status, headers, body = "notfound", 404, {}, b'{"message":"Not Found"}'
-        stall = 0.0
         with self._lock:
             self.counts[endpoint] += 1
             log = self.archive_requests if codeload else self.requests
             log.append((h.command, h.path, "authorization" in h.headers))
-            inj = self._inject.get(endpoint)
-            if inj is not None and inj.times > 0:
-                inj.times -= 1
-                status, headers, body = inj.status, inj.headers, inj.body
-            tam = self._tamper.get(endpoint)
-            if tam is not None and tam.times > 0 and status == 200:
-                tam.times -= 1
-                body = tam.change(body)
-                headers = {k: v for k, v in headers.items() if k.lower() != "etag"}
-            st = self._stall.get(endpoint)
-            if st is not None and st.times > 0:
-                st.times -= 1
-                stall = st.seconds
+            status, headers, body, stall = self._apply_faults(endpoint, status, headers, body)
         if stall:
             time.sleep(stall)
         if (

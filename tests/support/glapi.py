@@ -27,38 +27,17 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from tests.support.faults import FaultSwitches
 from tests.support.git import neutral_git_env
 from tests.support.httpserver import serve_on_loopback, url_of
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 _PROJECT = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)+$")
-
-
-@dataclass
-class _Injected:
-    status: int
-    times: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class _Tamper:
-    change: Callable[[bytes], bytes]
-    times: int
-
-
-@dataclass
-class _Stall:
-    seconds: float
-    times: int
 
 
 class _NotFound(Exception):
@@ -70,7 +49,7 @@ class _NotFound(Exception):
 Answer = tuple[str, int, dict[str, str], bytes]
 
 
-class GitLabStandin:
+class GitLabStandin(FaultSwitches):
     """The stand-in server. ``counts`` holds requests per endpoint name: project, tags,
     commit, commit-refs, merge_base, files-raw, files, tree, blobs, archive."""
 
@@ -96,9 +75,7 @@ class GitLabStandin:
         # (endpoint, status sent) → count: 304s are revalidations
         self.statuses: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
-        self._inject: dict[str, _Injected] = {}
-        self._tamper: dict[str, _Tamper] = {}
-        self._stall: dict[str, _Stall] = {}
+        self._init_faults()
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
         self.api_url = ""
@@ -123,35 +100,7 @@ class GitLabStandin:
             self.counts.clear()
             self.requests.clear()
             self.statuses.clear()
-            self._inject.clear()
-            self._tamper.clear()
-            self._stall.clear()
-
-    def fail(
-        self,
-        endpoint: str,
-        status: int,
-        *,
-        times: int = 1,
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-    ) -> None:
-        """Answer the next ``times`` requests to ``endpoint`` with ``status``."""
-        with self._lock:
-            self._inject[endpoint] = _Injected(
-                status, times, headers or {}, body or b'{"message":"injected failure"}'
-            )
-
-    def tamper(self, endpoint: str, change: Callable[[bytes], bytes], *, times: int = 1) -> None:
-        """Pass the body of the next ``times`` 200 answers of ``endpoint`` through
-        ``change``, Content-Length matching."""
-        with self._lock:
-            self._tamper[endpoint] = _Tamper(change, times)
-
-    def stall(self, endpoint: str, seconds: float, *, times: int = 1) -> None:
-        """Hold the next ``times`` answers of ``endpoint`` for ``seconds`` first."""
-        with self._lock:
-            self._stall[endpoint] = _Stall(seconds, times)
+            self._clear_faults()
 
     def api_requests(self) -> int:
         """Requests counted, 304s and 404s included."""
@@ -278,23 +227,10 @@ class GitLabStandin:
         except _NotFound as exc:
             endpoint, status, headers = "notfound", 404, {}
             body = json.dumps({"message": f"404 {exc.what}"}).encode()
-        stall = 0.0
         with self._lock:
             self.counts[endpoint] += 1
             self.requests.append((url.path, url.query, token is not None))
-            inj = self._inject.get(endpoint)
-            if inj is not None and inj.times > 0:
-                inj.times -= 1
-                status, headers, body = inj.status, inj.headers, inj.body
-            tam = self._tamper.get(endpoint)
-            if tam is not None and tam.times > 0 and status == 200:
-                tam.times -= 1
-                body = tam.change(body)
-                headers = {k: v for k, v in headers.items() if k.lower() != "etag"}
-            st = self._stall.get(endpoint)
-            if st is not None and st.times > 0:
-                st.times -= 1
-                stall = st.seconds
+            status, headers, body, stall = self._apply_faults(endpoint, status, headers, body)
         if stall:
             time.sleep(stall)
         if (
