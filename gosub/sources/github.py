@@ -81,8 +81,11 @@ MAX_REACH_CHECKS = 10
 SHORT_RETRY_AFTER = http.SHORT_RETRY_AFTER
 redact = http.redact
 # Tarballs downloaded ahead of the archive() that uses them (see prefetch_archive): at
-# most this many per repository are kept on disk, the oldest removed unused.
-_MAX_PREFETCH = 4
+# most this many in the whole process are kept on disk, the oldest removed unused, so
+# requests for many repositories' versions cannot fill the disk with tarballs.
+_MAX_PREFETCH = 8
+# (API URL, repository, commit) → (its directory, its download); shared by every source.
+_PREFETCHED: OrderedDict[tuple[str, str, str], tuple[Path, asyncio.Task[Path]]] = OrderedDict()
 
 
 class GitHubClient:
@@ -486,7 +489,6 @@ class GitHubSource:
         self._info: tuple[float, dict[str, Any]] | None = None
         self._reach: OrderedDict[str, tuple[float, bool]] = OrderedDict()
         # commit → (its directory, the download of its tarball into it)
-        self._prefetched: OrderedDict[str, tuple[Path, asyncio.Task[Path]]] = OrderedDict()
 
     @property
     def display_name(self) -> str:
@@ -709,9 +711,10 @@ class GitHubSource:
         :meth:`archive` that follows: a cold download then waits for its go.mod and its
         tarball together rather than one after the other. The download counts as that
         archive's first attempt (its failure is handled as one); at most
-        ``_MAX_PREFETCH`` wait on disk, the oldest removed unused. Nothing is started
-        when code hosts are off limits for this request."""
-        if commit in self._prefetched or not upstream.allowed():
+        ``_MAX_PREFETCH`` wait on disk in the whole process, the oldest removed unused.
+        Nothing is started when code hosts are off limits for this request."""
+        key = self._prefetch_key(commit)
+        if key in _PREFETCHED or not upstream.allowed():
             return
         root = Path(tempfile.mkdtemp(prefix="gosub-prefetch-", dir=self.spool_dir))
         dest = root / "archive.tar.gz"
@@ -726,10 +729,13 @@ class GitHubSource:
         task = asyncio.get_running_loop().create_task(download(), context=deadline.detached())
         # Retrieved here so a failure nobody waits for is not logged as lost.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        self._prefetched[commit] = (root, task)
-        while len(self._prefetched) > _MAX_PREFETCH:
-            _, (old_root, old_task) = self._prefetched.popitem(last=False)
+        _PREFETCHED[key] = (root, task)
+        while len(_PREFETCHED) > _MAX_PREFETCH:
+            _, (old_root, old_task) = _PREFETCHED.popitem(last=False)
             _discard(old_root, old_task)
+
+    def _prefetch_key(self, commit: str) -> tuple[str, str, str]:
+        return (self.client.api_url, self._base, commit)
 
     async def read_prefetched(
         self, commit: str, paths: Sequence[str], *, max_size: int
@@ -738,7 +744,7 @@ class GitHubSource:
         when there is one and it is provably the commit's tree (its entries rebuild the
         commit's tree id, so every file is its blob and a missing one is not there);
         else ``None``, and the caller reads them alone. Costs no request."""
-        found = self._prefetched.get(commit)
+        found = _PREFETCHED.get(self._prefetch_key(commit))
         tree = self._trees.get(commit)
         if found is None or tree is None or not upstream.allowed():
             return None
@@ -787,7 +793,7 @@ class GitHubSource:
         or when this request may not use what code hosts send (it is left for others)."""
         if not upstream.allowed():
             return False
-        found = self._prefetched.pop(commit, None)
+        found = _PREFETCHED.pop(self._prefetch_key(commit), None)
         if found is None:
             return False
         root, task = found
