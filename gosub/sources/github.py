@@ -84,8 +84,9 @@ redact = http.redact
 # most this many in the whole process are kept on disk, the oldest removed unused, so
 # requests for many repositories' versions cannot fill the disk with tarballs.
 _MAX_PREFETCH = 8
-# (API URL, repository, commit) → (its directory, its download); shared by every source.
-_PREFETCHED: OrderedDict[tuple[str, str, str], tuple[Path, asyncio.Task[Path]]] = OrderedDict()
+# (the client that fetched it, repository, commit) → (its directory, its download),
+# across every source: the client in the key keeps one token's downloads to it.
+_PREFETCHED: OrderedDict[tuple[object, str, str], tuple[Path, asyncio.Task[Path]]] = OrderedDict()
 
 
 class GitHubClient:
@@ -734,8 +735,8 @@ class GitHubSource:
             _, (old_root, old_task) = _PREFETCHED.popitem(last=False)
             _discard(old_root, old_task)
 
-    def _prefetch_key(self, commit: str) -> tuple[str, str, str]:
-        return (self.client.api_url, self._base, commit)
+    def _prefetch_key(self, commit: str) -> tuple[object, str, str]:
+        return (self.client, self._base, commit)
 
     async def read_prefetched(
         self, commit: str, paths: Sequence[str], *, max_size: int
