@@ -62,6 +62,7 @@ from gosub.store import Store
 from gosub.web import Shared, goproxy, make_shared
 from gosub.web.budget import ClientBudgets
 from gosub.web.ops import OpsApp
+from gosub.web.shared import LIST_TTL
 from gosub.web.urlconfig import gosub
 
 _SERVER_KEYS = {
@@ -83,6 +84,7 @@ _SERVER_KEYS = {
     "cache_prefix",
     "inline_max_bytes",
     "request_timeout",
+    "list_ttl",
     "zip_cache_bytes",
     "git_hosts",
     "git_timeout",
@@ -139,6 +141,7 @@ class Settings:
     cache_prefix: str = ""  # key prefix inside the bucket
     inline_max_bytes: int | None = None  # bigger zips: 307 to the bucket (None = inline)
     request_timeout: float = 300.0  # seconds one request may take before a 504
+    list_ttl: float = LIST_TTL  # seconds a revalidated list/@latest is reused (0: never)
     zip_cache_bytes: int = 2 << 30  # local spool of built zips (LRU)
     git_hosts: tuple[str, ...] | None = None  # git source: only these hosts (None = any)
     git_timeout: float = 120.0  # git source: seconds one git command may take
@@ -276,6 +279,9 @@ def load_settings(
         env.get("GOSUB_REQUEST_TIMEOUT") or server.get("request_timeout", 300),
         float,
     )
+    list_ttl = _number(
+        "list_ttl", env.get("GOSUB_LIST_TTL") or server.get("list_ttl", LIST_TTL), float
+    )
     zip_cache_bytes = _number(
         "zip_cache_bytes",
         env.get("GOSUB_ZIP_CACHE_BYTES") or server.get("zip_cache_bytes", 2 << 30),
@@ -343,6 +349,7 @@ def load_settings(
         cache_prefix=str(env.get("GOSUB_CACHE_PREFIX") or server.get("cache_prefix", "")),
         inline_max_bytes=inline,
         request_timeout=request_timeout,
+        list_ttl=list_ttl,
         zip_cache_bytes=zip_cache_bytes,
         git_hosts=tuple(git_hosts) if git_hosts is not None else None,
         git_timeout=git_timeout,
@@ -420,6 +427,7 @@ def build_app(settings: Settings, env: Mapping[str, str] | None = None) -> ASGIA
         store=store,
         inline_max_bytes=settings.inline_max_bytes,
         request_timeout=settings.request_timeout,
+        list_ttl=settings.list_ttl,
         max_zip_bytes=settings.zip_cache_bytes,
         memory_bytes=settings.memory_bytes,
         git_timeout=settings.git_timeout,

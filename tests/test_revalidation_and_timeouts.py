@@ -39,6 +39,9 @@ def clean_standin(standin: GitHubStandin) -> Iterator[GitHubStandin]:
 
 
 def _app(standin: GitHubStandin, config: GoproxyConfig, **kwargs: object) -> GoproxyApp:
+    # list_ttl 0: every request revalidates, as these tests of what one revalidation
+    # does need; the window that spares them is tested in test_list_window.py.
+    kwargs.setdefault("list_ttl", 0)
     return goproxy(
         "/",
         config,

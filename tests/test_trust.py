@@ -246,7 +246,8 @@ async def test_timeout_while_coalesced_is_504_for_each_and_the_build_lands(
 async def test_a_hanging_host_gets_a_stale_list_before_the_deadline(
     reset: GitHubStandin,
 ) -> None:
-    app, _ = _app(reset, "mono", timeout=30.0)
+    # list_ttl 0: the second request asks the (hanging) host, not the window's answer.
+    app, _ = _app(reset, "mono", timeout=30.0, list_ttl=0)
     app.request_timeout = 2.0
     async for c in _client(app):
         first = await c.get(MONO + "list")

@@ -12,6 +12,7 @@ import functools
 import html
 import json
 import logging
+import time
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -45,7 +46,7 @@ from gosub.web.responses import (
     text_error,
     zip_response,
 )
-from gosub.web.shared import Shared, make_shared
+from gosub.web.shared import LIST_TTL, Shared, make_shared
 
 log = logging.getLogger("gosub")
 
@@ -220,10 +221,10 @@ class GoproxyApp:
                 )
         if request.method not in ("GET", "HEAD"):
             return method_not_allowed()
-        # The hot path: a version's prepared .info or .mod, before any time limit,
-        # deadline or repository object is set up for building one.
-        ready = self.shared.cache.get(("ready", self._identity, path, file))
-        if isinstance(ready, Ready):
+        # The hot path: a version's prepared .info or .mod (or a list revalidated a
+        # moment ago), before any time limit, deadline or repository object is set up.
+        ready = self._ready(path, file)
+        if ready is not None:
             return serve_ready(request, ready)
         try:
             # The deadline lets the code-host client fit its attempts into what is left.
@@ -271,19 +272,18 @@ class GoproxyApp:
         # A version's .info and .mod never change: their answer is prepared once and
         # kept (bounded, in the process cache that holds the client's other results),
         # and served again before anything else is built.
-        ready_key = ("ready", self._identity, path, file)
-        ready = self.shared.cache.get(ready_key)
-        if isinstance(ready, Ready):
+        ready = self._ready(path, file)
+        if ready is not None:
             return serve_ready(request, ready)
         repo = self.repo_for(path)
         if file == "list":
             versions, stale = await repo.versions_or_stale()
             body = "".join(v + "\n" for v in versions).encode()
-            return mark_stale(respond(request, body, TEXT, SHORT), stale)
+            return self._changing(request, path, file, body, TEXT, stale)
         if file == "@latest":
             info, stale = await repo.latest_or_stale()
             body = info.to_json(self.repo_url, repo.code_dir)
-            return mark_stale(respond(request, body, "application/json", SHORT), stale)
+            return self._changing(request, path, file, body, "application/json", stale)
         if file == "@gosub/tags":
             tags = await self.source.list_tags("")
             return respond(request, "".join(t + "\n" for t in tags).encode(), TEXT, SHORT)
@@ -315,6 +315,34 @@ class GoproxyApp:
             return await self._serve_version(request, repo, path, file, version, ext)
         finally:
             PREFETCH_ARCHIVE.reset(prefetching)
+
+    def _ready(self, path: str, file: str) -> Ready | None:
+        """The prepared answer for ``file`` of module ``path`` while it may be served."""
+        ready = self.shared.cache.get(("ready", self._identity, path, file))
+        if isinstance(ready, Ready) and ready.fresh(time.monotonic()):
+            return ready
+        return None
+
+    def _changing(
+        self,
+        request: Request,
+        path: str,
+        file: str,
+        body: bytes,
+        media_type: str,
+        stale: str | None,
+    ) -> Response:
+        """A ``list`` or ``@latest`` answer: a fresh one is kept ready for
+        ``shared.list_ttl`` seconds (see :data:`~gosub.web.shared.LIST_TTL`); a stale
+        one (the code host failed) is never kept."""
+        if stale is not None:
+            return mark_stale(respond(request, body, media_type, SHORT), stale)
+        ttl = self.shared.list_ttl
+        if ttl <= 0:
+            return respond(request, body, media_type, SHORT)
+        ready = prepare(body, media_type, SHORT, fresh_until=time.monotonic() + ttl)
+        self.shared.cache.put(("ready", self._identity, path, file), ready)
+        return serve_ready(request, ready)
 
     async def _serve_version(
         self, request: Request, repo: ModuleRepo, path: str, file: str, version: str, ext: str
@@ -363,6 +391,7 @@ def goproxy(
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
     request_timeout: float | None = None,
+    list_ttl: float = LIST_TTL,
 ) -> GoproxyApp:
     """An ASGI app serving the GOPROXY protocol for ``config``'s module under ``base``.
 
@@ -370,11 +399,12 @@ def goproxy(
     pass ``{}`` to ignore the environment). Requests outside ``base`` or for another
     module go to ``fallback`` when given, else get a 404 that says why. ``shared`` lets
     several apps share one GitHub client and cache. ``request_timeout`` bounds the time
-    spent on one request (default: the shared setting, 300 s).
+    spent on one request (default: the shared setting, 300 s). Without ``shared``, a
+    revalidated list or ``@latest`` is served again for ``list_ttl`` seconds.
     """
     owns = shared is None
     if shared is None:
-        shared = make_shared(env, timeout=timeout, retry=retry)
+        shared = make_shared(env, timeout=timeout, retry=retry, list_ttl=list_ttl)
     return GoproxyApp(
         base,
         config,

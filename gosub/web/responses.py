@@ -50,19 +50,28 @@ RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 @dataclass(frozen=True, slots=True)
 class Ready:
-    """An immutable answer prepared once (a version's ``.info`` or ``.mod``): its body,
-    ETag and the raw headers of its 200, HEAD and 304 forms, exactly as :func:`respond`
-    gives them, so serving it again builds nothing but the response object. Held in the
-    process cache, whose byte bound counts the body and the headers."""
+    """An answer prepared once (a version's ``.info`` or ``.mod``, or a revalidated
+    ``list`` for a moment): its body, ETag and the raw headers of its 200, HEAD and 304
+    forms, exactly as :func:`respond` gives them, so serving it again builds nothing but
+    the response object. Held in the process cache, whose byte bound counts the body and
+    the headers. ``fresh_until`` (``time.monotonic()``) ends a changing answer's reuse;
+    ``None``: immutable."""
 
     body: bytes
     etag: str
     get: RawHeaders
     head: RawHeaders
     not_modified: RawHeaders
+    fresh_until: float | None = None
+
+    def fresh(self, now: float) -> bool:
+        """Whether this answer may still be served as it is at ``now``."""
+        return self.fresh_until is None or now < self.fresh_until
 
 
-def prepare(body: bytes, media_type: str, cache_control: str) -> Ready:
+def prepare(
+    body: bytes, media_type: str, cache_control: str, *, fresh_until: float | None = None
+) -> Ready:
     """The :class:`Ready` form of a 200 answer :func:`respond` would give."""
     etag = etag_of(body)
     headers = {"Cache-Control": cache_control, "ETag": etag}
@@ -73,6 +82,7 @@ def prepare(body: bytes, media_type: str, cache_control: str) -> Ready:
         tuple(Response(body, media_type=media_type, headers=headers).raw_headers),
         tuple(Response(b"", media_type=media_type, headers=head_headers).raw_headers),
         tuple(Response(status_code=304, headers=headers).raw_headers),
+        fresh_until,
     )
 
 

@@ -11,6 +11,11 @@ from gosub.store import DiskStore, GuardedStore, ProcessCache, Store, ZipStore
 from gosub.store.index import IndexLog
 from gosub.web.watch import RecentModules
 
+# Seconds a revalidated list or @latest answer is served again before the code host is
+# asked anew: a client polling (or a crowd asking at once) costs one revalidation per
+# window. Far below the minute their Cache-Control lets any cache keep them.
+LIST_TTL = 1.0
+
 
 @dataclass
 class Shared:
@@ -30,6 +35,8 @@ class Shared:
     index: IndexLog | None = None
     # Modules served lately, for the watch (None: not watched; None for client tokens).
     recent: RecentModules | None = None
+    # Seconds a revalidated list or @latest is served again (0: asked on every request).
+    list_ttl: float = LIST_TTL
 
     async def aclose(self) -> None:
         """Close the clients and remove the zip spool."""
@@ -54,6 +61,7 @@ def make_shared(
     git_env: Mapping[str, str] | None = None,
     git_hosts: Collection[str] | None = None,
     memory_bytes: int = 256 << 20,
+    list_ttl: float = LIST_TTL,
 ) -> Shared:
     """Build the shared clients and caches from ``env`` (``GITHUB_TOKEN``,
     ``GITHUB_API_URL``; default ``os.environ``, ``{}`` ignores it); the persistent tier
@@ -62,7 +70,8 @@ def make_shared(
     ``cache_dir``, else a temporary directory), runs each git command for at most
     ``git_timeout`` seconds, in ``git_env`` (default ``os.environ``), for remotes on
     ``git_hosts`` only when given. ``memory_bytes`` bounds what is kept in memory: half
-    for results (info, go.mod, lists), half for the code hosts' listings and files."""
+    for results (info, go.mod, lists), half for the code hosts' listings and files.
+    A revalidated list or ``@latest`` is reused for ``list_ttl`` seconds."""
     if git_dir is None and cache_dir:
         git_dir = os.path.join(cache_dir, "git")
     sources = Sources.from_env(
@@ -82,4 +91,4 @@ def make_shared(
         store = GuardedStore(store)  # a failing store is a miss, never a failed request
     zips = ZipStore(zip_dir, max_bytes=max_zip_bytes)
     cache = ProcessCache(max_bytes=memory_bytes // 2)
-    return Shared(sources, cache, zips, store, inline_max_bytes, request_timeout)
+    return Shared(sources, cache, zips, store, inline_max_bytes, request_timeout, list_ttl=list_ttl)

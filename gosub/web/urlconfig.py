@@ -36,7 +36,7 @@ from gosub.store import ProcessCache, ZipStore
 from gosub.web import webpage
 from gosub.web.proxy import GoproxyApp
 from gosub.web.responses import text_error
-from gosub.web.shared import Shared, make_shared
+from gosub.web.shared import LIST_TTL, Shared, make_shared
 
 log = logging.getLogger("gosub")
 
@@ -220,6 +220,7 @@ class GosubApp:
                 self.shared.sources.with_token(token),
                 ProcessCache(max_entries=2000, max_bytes=8 << 20),
                 ZipStore(max_bytes=256 << 20),
+                list_ttl=self.shared.list_ttl,
             )
             self._client_caches[key] = shared
             while len(self._client_caches) > 32:
@@ -487,6 +488,7 @@ def gosub(
     owners: Iterable[str] | None = None,
     allow_private: bool = False,
     forge_hosts: Iterable[str] | None = None,
+    list_ttl: float = LIST_TTL,
 ) -> GosubApp:
     """An ASGI app serving any GitHub module whose config is encoded in the URL:
     ``BASE + gosub_encode(config) + "/" + MODULE/@v/...``.
@@ -496,11 +498,12 @@ def gosub(
     when given, else get a 404 explaining the format. Only public repositories are
     served unless ``allow_private``; ``owners`` restricts the served owners;
     ``forge_hosts`` lists the code hosts served (default github.com only; see
-    :func:`forge_map`).
+    :func:`forge_map`). Without ``shared``, a revalidated list or ``@latest`` is
+    served again for ``list_ttl`` seconds.
     """
     owns = shared is None
     if shared is None:
-        shared = make_shared(env, timeout=timeout, retry=retry)
+        shared = make_shared(env, timeout=timeout, retry=retry, list_ttl=list_ttl)
     return GosubApp(
         base,
         shared,
