@@ -22,6 +22,7 @@ import json
 import logging
 import posixpath
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -324,7 +325,11 @@ def _serve(args: argparse.Namespace) -> int:
     modules = (ModuleSettings(_config(args), args.base),) if args.url else None
     settings = load_settings(path=args.config, modules=modules)
     settings = _offline_flag(args, settings)
-    logs.configure(args.log_level or settings.log_level, args.log_format or settings.log_format)
+    logs.configure(
+        args.log_level or settings.log_level,
+        args.log_format or settings.log_format,
+        buffered=True,  # an access line per request: written in batches
+    )
     try:
         import uvicorn
     except ImportError:
@@ -334,8 +339,17 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.port
     app = build_app(settings)
     logging.getLogger("gosub").info("gosub %s listening on http://%s:%d", _version(), host, port)
+    # uvicorn re-raises the SIGTERM it shut down on, with this handler back in place:
+    # the buffered log lines are written first, then the process ends as signalled.
+    signal.signal(signal.SIGTERM, _flush_logs_and_die)
     uvicorn.run(app, host=host, port=port, lifespan="on", log_config=None, access_log=False)
     return 0
+
+
+def _flush_logs_and_die(signum: int, _frame: object) -> None:
+    logging.shutdown()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
 
 
 def _repository_config(args: argparse.Namespace, url: str | None) -> GoproxyConfig:
