@@ -342,7 +342,17 @@ def _serve(args: argparse.Namespace) -> int:
     # uvicorn re-raises the SIGTERM it shut down on, with this handler back in place:
     # the buffered log lines are written first, then the process ends as signalled.
     signal.signal(signal.SIGTERM, _flush_logs_and_die)
-    uvicorn.run(app, host=host, port=port, lifespan="on", log_config=None, access_log=False)
+    # proxy_headers off: uvicorn would take X-Forwarded-For from any loopback peer as
+    # the client, whatever trust_proxy_headers says (the client budgets' identity).
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
     return 0
 
 

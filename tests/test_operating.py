@@ -4,6 +4,7 @@ budgets of upstream requests, the quota reserve, store growth, and ``gosub serve
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -317,34 +318,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_url_uses_the_settings_loader_and_shuts_down_cleanly(
-    standin: GitHubStandin, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def _serving(
+    standin: GitHubStandin, tmp_path: Path, *args: str, **extra: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``gosub serve ARGS`` (JSON logs on stderr) on a free port, until the block ends."""
     port = _free_port()
-    cache = tmp_path / "cache"
     env = {
         **os.environ,
         "GITHUB_API_URL": standin.api_url,
         "GOSUB_PORT": str(port),
-        "GOSUB_CACHE_DIR": str(cache),
+        "GOSUB_CACHE_DIR": str(tmp_path / "cache"),
         "TMPDIR": str(tmp_path),
         "PYTHONPATH": str(REPO),
+        **extra,
     }
     env.pop("GITHUB_TOKEN", None)
     env.pop("GOSUB_CONFIG", None)
-    args = ["--url", "https://github.com/acme/mono", "--directory", "go/lib"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gosub",
-            "serve",
-            *args,
-            "--prefix",
-            "go/lib/v",
-            "--log-format",
-            "json",
-        ],
+        [sys.executable, "-m", "gosub", "serve", *args, "--log-format", "json"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -359,12 +351,34 @@ def test_serve_url_uses_the_settings_loader_and_shuts_down_cleanly(
             except httpx.TransportError:
                 assert time.monotonic() < deadline and proc.poll() is None, "gosub did not start"
                 time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_serve_url_uses_the_settings_loader_and_shuts_down_cleanly(
+    standin: GitHubStandin, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    args = [
+        "--url",
+        "https://github.com/acme/mono",
+        "--directory",
+        "go/lib",
+        "--prefix",
+        "go/lib/v",
+    ]
+    with _serving(standin, tmp_path, *args) as (proc, url):
         r = httpx.get(url + "/example.test/mono/@v/v1.0.0.zip", timeout=30)
         assert r.status_code == 200
         assert list(cache.rglob("v1.0.0.zip")), "the disk cache is on by default"
         spools = [p for p in tmp_path.glob("gosub-zips-*") if (p / ".pid").is_file()]
         assert [p for p in spools if (p / ".pid").read_text() == str(proc.pid)]
-    finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly.
@@ -375,6 +389,34 @@ def test_serve_url_uses_the_settings_loader_and_shuts_down_cleanly(
     assert starting and "GITHUB_TOKEN not set" in starting[0]["message"]
     assert any(r["logger"] == "gosub.access" and r.get("status") == 200 for r in records)
     assert not [p for p in tmp_path.glob("gosub-zips-*")], "the zip spool outlived the process"
+
+
+def test_serve_trusts_forwarded_for_only_when_told(fresh: GitHubStandin, tmp_path: Path) -> None:
+    """uvicorn, left to itself, takes X-Forwarded-For from any loopback peer as the
+    client: a local client (or any client of a local reverse proxy that appends the
+    header) could then pick a fresh budget per request. gosub serve leaves that to
+    trust_proxy_headers."""
+    budget = {"GOSUB_CLIENT_BURST": "3", "GOSUB_CLIENT_RATE": "0.001"}
+    with _serving(fresh, tmp_path, **budget) as (_proc, url):
+        codes = [
+            httpx.get(
+                f"{url}/github.com/nobody/x{i};/example.test/x/@v/list",
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+                timeout=30,
+            ).status_code
+            for i in range(8)
+        ]
+    assert 429 in codes, codes
+    with _serving(fresh, tmp_path, GOSUB_TRUST_PROXY_HEADERS="1", **budget) as (_proc, url):
+        codes = [
+            httpx.get(
+                f"{url}/github.com/nobody/y{i};/example.test/y/@v/list",
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+                timeout=30,
+            ).status_code
+            for i in range(8)
+        ]
+    assert 429 not in codes, codes
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
