@@ -76,6 +76,7 @@ class GoproxyConfig:
     path: str = field(init=False, compare=False)
     remote: str = field(init=False, compare=False)
     public_url: str = field(init=False, compare=False)
+    _hash: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         parsed = _parse_url(self.url, self.forge)
@@ -110,6 +111,12 @@ class GoproxyConfig:
                 raise ConfigError(
                     f"module {self.module!r} is not a valid Go module path: {exc}"
                 ) from exc
+        fields = (self.url, self.module, self.directory, self.tag_prefix, self.tag_suffix)
+        object.__setattr__(self, "_hash", hash((*fields, self.forge)))
+
+    def __hash__(self) -> int:
+        # Computed once: a config keys several lookups on every request.
+        return self._hash
 
     def __repr__(self) -> str:
         # Never the url itself: it may carry credentials (https://user:TOKEN@host/...).

@@ -233,6 +233,23 @@ async def test_a_low_quota_is_kept_for_known_modules(fresh: GitHubStandin, tmp_p
     assert known.status_code == 200
 
 
+async def test_a_module_revalidated_with_a_304_is_known_too(
+    fresh: GitHubStandin, tmp_path: Path
+) -> None:
+    """A client that only ever revalidates (its cache, or a CDN's, holds the answer from
+    an earlier gosub) is using a module as much as one that fetches it."""
+    async for c in _client(_app(fresh, tmp_path / "earlier")):
+        etag = (await c.get(MONO + "list")).headers["etag"]
+    app = _app(fresh, tmp_path / "cache")
+    async for c in _client(app):
+        revalidated = await c.get(MONO + "list", headers={"If-None-Match": etag})
+        assert revalidated.status_code == 304
+        fresh.remaining = 100  # of 5000: below the 20 % kept back
+        await c.get("/github.com/acme/attrs;/example.test/attrs/@v/list")  # learns "100 left"
+        known = await c.get(MONO + "v1.0.0.info")
+    assert known.status_code == 200, known.text
+
+
 async def test_junk_configs_do_not_grow_the_store(fresh: GitHubStandin, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     app = _app(fresh, cache)

@@ -203,7 +203,13 @@ class GosubApp:
         command sends from URL credentials or .netrc) gets its own client and caches:
         what it fetches is never served to anyone else. Returns the key of that client's
         caches (a digest of the token), or "" for requests without one."""
-        auth = request.headers.get("authorization", "")
+        auth = ""
+        for name, raw in request.scope["headers"]:  # no Headers object per request
+            if name == b"authorization":
+                auth = raw.decode("latin-1")
+                break
+        if not auth:
+            return ""
         scheme, _, value = auth.partition(" ")
         if scheme.lower() != "basic" or not value:
             return ""
@@ -342,7 +348,11 @@ class GosubApp:
         self._in_use[client_key] = self._in_use.get(client_key, 0) + 1
         try:
             response = await app.handle(request, unquote(module_rest[1:]))
-            if not isinstance(response, str) and response.status_code == 200 and not client_key:
+            if (
+                not isinstance(response, str)
+                and response.status_code in (200, 304)
+                and not client_key
+            ):
                 self._known[config] = None
                 self._known.move_to_end(config)
                 while len(self._known) > 10_000:
@@ -352,7 +362,8 @@ class GosubApp:
                 return
             if client_key:
                 _private(response)
-            response.headers["Vary"] = "Authorization"
+            # Raw: no answer here carries a Vary yet, and a headers view costs a scan.
+            response.raw_headers.append((b"vary", b"Authorization"))
             await response(scope, receive, send)
         finally:
             self._in_use[client_key] -= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -137,3 +138,14 @@ def test_the_web_form_never_builds_a_git_config(url: str) -> None:
 
     config, error = parse_form({"url": url})
     assert config is None and "github.com" in error
+
+
+def test_equal_configs_hash_alike_and_a_changed_one_does_not() -> None:
+    a = GoproxyConfig(url="https://github.com/acme/mono", directory="go/lib")
+    b = GoproxyConfig(url="https://github.com/acme/mono", directory="go/lib/")
+    c = dataclasses.replace(a, tag_prefix="go/lib/v")
+    assert a == b and hash(a) == hash(b)
+    assert c != a and {a: 1, c: 2}[dataclasses.replace(c)] == 2
+    assert (
+        GoproxyConfig(url="https://github.com/acme/mono", directory="go/lib", forge="github") == a
+    )
