@@ -126,12 +126,12 @@ class Settings:
     # shared mode: the code hosts served, HOST or HOST=github|gitlab (github.com only)
     forge_hosts: tuple[str, ...] = ("github.com",)
     # Per-client budget of upstream requests: a burst, refilled per second (None: 0.5
-    # when the shared server is on, else off; 0: off). Behind a proxy that sets
-    # X-Forwarded-For, trust_proxy_headers makes its first hop the client.
+    # when the shared server is on, else off; 0: off). Behind that many proxies that
+    # append to X-Forwarded-For, trust_proxy_headers takes the client from it.
     memory_bytes: int = 256 << 20  # in-process caches: results, listings, file contents
     client_burst: float = 100
     client_rate: float | None = None
-    trust_proxy_headers: bool = False
+    trust_proxy_headers: int = 0
     log_level: str = "info"  # debug, info, warning, error
     log_format: str = "text"  # text or json (one object a line)
     allow_private: bool = False
@@ -337,10 +337,10 @@ def load_settings(
                 "client_rate", env.get("GOSUB_CLIENT_RATE") or server.get("client_rate"), float
             )
         ),
-        trust_proxy_headers=(
-            env["GOSUB_TRUST_PROXY_HEADERS"].lower() in ("1", "true", "yes")
+        trust_proxy_headers=_proxy_hops(
+            env["GOSUB_TRUST_PROXY_HEADERS"]
             if env.get("GOSUB_TRUST_PROXY_HEADERS")
-            else bool(server.get("trust_proxy_headers", False))
+            else server.get("trust_proxy_headers", False)
         ),
         allow_private=bool(server.get("allow_private", False)),
         modules=served,
@@ -392,6 +392,26 @@ def _offline_settings(
         ),
         "mirrors": tuple(_mirror(m, i) for i, m in enumerate(mirrors)),
     }
+
+
+def _proxy_hops(value: Any) -> int:
+    """``trust_proxy_headers``: how many proxies in front append to X-Forwarded-For
+    (``true``: one; ``false``: none, the connection's address is the client)."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        value = {"true": 1, "yes": 1, "on": 1, "false": 0, "no": 0, "off": 0}.get(word, word)
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        hops = int(value)
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 16 or isinstance(value, float):
+        raise ConfigError(
+            f"trust_proxy_headers must be true, false or the number of proxies in front "
+            f"(0-16), not {value!r}"
+        )
+    return hops
 
 
 def _number(key: str, value: Any, kind: type[int] | type[float]) -> Any:

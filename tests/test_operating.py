@@ -220,6 +220,35 @@ async def test_forwarded_for_names_the_client_only_when_trusted(
         assert (await c.get(MONO + "v1.1.0.info", headers=b)).status_code == 200
 
 
+@pytest.mark.parametrize("hops", [1, 2])
+async def test_forwarded_for_written_by_the_client_is_not_believed(
+    fresh: GitHubStandin, tmp_path: Path, hops: int
+) -> None:
+    """Behind proxies that append to X-Forwarded-For (nginx's $proxy_add_x_forwarded_for,
+    CloudFront, an ALB), whatever the client wrote there comes first: the client is the
+    entry the outermost trusted proxy added, ``hops`` from the right."""
+    env = _env(fresh, tmp_path / "cache", GOSUB_CLIENT_BURST="1", GOSUB_CLIENT_RATE="0.001")
+    env["GOSUB_TRUST_PROXY_HEADERS"] = str(hops)
+    app = build_app(load_settings(env), env)
+    inner = ["10.0.0.1"] * (hops - 1)  # what proxies behind the outermost one added
+    async for c in _client(app):
+        codes = []
+        for i in range(4):
+            spoofed = ", ".join([f"198.51.100.{i}", "203.0.113.9", *inner])
+            r = await c.get(MONO + f"v1.{i}.0.info", headers={"X-Forwarded-For": spoofed})
+            codes.append(r.status_code)
+        other = ", ".join(["198.51.100.1", "203.0.113.10", *inner])
+        elsewhere = await c.get(MONO + "v1.1.0.info", headers={"X-Forwarded-For": other})
+        # Fewer entries than proxies: not through them all; the connection's address
+        # (the test client's 203.0.113.7), a budget of its own.
+        direct = await c.get(
+            MONO + "v1.1.0.info", headers={"X-Forwarded-For": "x"} if hops > 1 else {}
+        )
+    assert codes[0] != 429 and 429 in codes[1:], codes
+    assert elsewhere.status_code != 429
+    assert direct.status_code != 429
+
+
 async def test_a_low_quota_is_kept_for_known_modules(fresh: GitHubStandin, tmp_path: Path) -> None:
     app = _app(fresh, tmp_path / "cache")
     async for c in _client(app):

@@ -106,6 +106,25 @@ def test_git_forge_and_hosts(tmp_path: Path) -> None:
 
 
 def test_trust_proxy_headers_from_the_environment() -> None:
-    assert load_settings({}).trust_proxy_headers is False
-    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "true"}).trust_proxy_headers is True
-    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "0"}).trust_proxy_headers is False
+    # The number of proxies in front: true is one, false none.
+    assert load_settings({}).trust_proxy_headers == 0
+    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "true"}).trust_proxy_headers == 1
+    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "0"}).trust_proxy_headers == 0
+    assert load_settings({"GOSUB_TRUST_PROXY_HEADERS": "2"}).trust_proxy_headers == 2
+    for bad in ("maybe", "-1", "1.5", "99"):
+        with pytest.raises(ConfigError, match="trust_proxy_headers"):
+            load_settings({"GOSUB_TRUST_PROXY_HEADERS": bad})
+
+
+@pytest.mark.parametrize(("toml", "hops"), [("true", 1), ("false", 0), ("2", 2), ("0", 0)])
+def test_trust_proxy_headers_from_the_file(tmp_path: Path, toml: str, hops: int) -> None:
+    f = tmp_path / "gosub.toml"
+    f.write_text(f"[server]\ntrust_proxy_headers = {toml}\n")
+    assert load_settings({"GOSUB_CONFIG": str(f)}).trust_proxy_headers == hops
+
+
+def test_trust_proxy_headers_must_be_a_count(tmp_path: Path) -> None:
+    f = tmp_path / "gosub.toml"
+    f.write_text("[server]\ntrust_proxy_headers = 1.5\n")
+    with pytest.raises(ConfigError, match="number of proxies"):
+        load_settings({"GOSUB_CONFIG": str(f)})

@@ -27,8 +27,11 @@ class ClientBudgets:
     """Token buckets of upstream requests, one per client, bounded in clients.
 
     ``burst`` requests at once, refilled at ``rate`` a second (0: no limit). The client
-    is the connection's address, or with ``trust_proxy_headers`` the first
-    ``X-Forwarded-For`` hop (set it only behind a proxy that writes that header).
+    is the connection's address, or, behind ``trust_proxy_headers`` proxies (a number;
+    ``True`` is one), the address the outermost of them saw: the entry that many from
+    the right of ``X-Forwarded-For``, where each proxy appends its peer. Entries left of
+    it are whatever the client wrote. With fewer entries than proxies, the request did
+    not come through them all: the connection's address.
     """
 
     def __init__(
@@ -36,12 +39,12 @@ class ClientBudgets:
         *,
         burst: float = 100,
         rate: float = 0.5,
-        trust_proxy_headers: bool = False,
+        trust_proxy_headers: bool | int = False,
         max_clients: int = 10_000,
     ) -> None:
         self.burst = burst
         self.rate = rate
-        self.trust_proxy_headers = trust_proxy_headers
+        self.trusted_hops = int(trust_proxy_headers)
         self.max_clients = max_clients
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
@@ -52,12 +55,16 @@ class ClientBudgets:
 
     def client(self, scope: Scope) -> str:
         """Who is asking."""
-        if self.trust_proxy_headers:
-            for name, value in scope.get("headers", []):
-                if name == b"x-forwarded-for":
-                    first = value.decode("latin-1").split(",", 1)[0].strip()
-                    if first:
-                        return str(first)
+        if self.trusted_hops:
+            # Several X-Forwarded-For headers are one list, in order (RFC 9110 5.3).
+            hops: list[str] = [
+                hop.strip()
+                for name, value in scope.get("headers", [])
+                if name == b"x-forwarded-for"
+                for hop in value.decode("latin-1").split(",")
+            ]
+            if len(hops) >= self.trusted_hops and hops[-self.trusted_hops]:
+                return hops[-self.trusted_hops]
         peer = scope.get("client")
         return str(peer[0]) if peer else "unknown"
 
