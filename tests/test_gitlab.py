@@ -653,3 +653,44 @@ def test_shared_mode_names_the_host_and_serves_allowed_forges_only(
     evil = httpx.get(f"{base}/evil.example/acme/mono;/example.test/mono/@v/list")
     assert evil.status_code == 404 and "evil.example" in evil.text
     assert gitlab.api_requests() == 0
+
+
+async def test_gitlab_sources_share_the_process_memory_bounds(gitlab: GitLabStandin) -> None:
+    """File contents and revalidated listings of every GitLab source sit in the
+    process's caches, bounded by memory_bytes with GitHub's: a source per config (up to
+    256 apps on a shared server) once kept 32 MiB of files each."""
+    from gosub.web import goproxy, make_shared
+
+    shared = make_shared({"GITLAB_API_URL": gitlab.api_url}, retry=FAST_RETRY, memory_bytes=4 << 20)
+    host = httpx.URL(gitlab.api_url).netloc.decode()
+    s = SCENARIOS["mono"]
+
+    def app(module: str | None) -> httpx.AsyncClient:
+        config = GoproxyConfig(
+            url=f"https://{host}/{s.owner}/{s.repo}",
+            forge="gitlab",
+            module=module,
+            directory=s.directory,
+            tag_prefix=s.tag_prefix,
+            tag_suffix=s.tag_suffix,
+        )
+        transport = httpx.ASGITransport(app=goproxy("/", config, shared=shared))
+        return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+    try:
+        gitlab.reset()
+        async with app(s.module) as one:
+            assert (await one.get(f"/{s.module}/@v/list")).status_code == 200
+            assert (await one.get(f"/{s.module}/@v/v1.0.0.mod")).status_code == 200
+        files = gitlab.counts["files"]
+        assert files >= 1 and shared.sources.files.size > 0
+        assert shared.sources.listings.size > 0
+        # Another config of the same project (its own app and source): the go.mod read
+        # by commit is the process's, not asked again.
+        async with app(None) as other:
+            assert (await other.get(f"/{s.module}/@v/v1.0.0.mod")).status_code == 200
+        assert gitlab.counts["files"] == files, gitlab.counts
+        assert shared.sources.files.size <= shared.sources.files.max_bytes == 1 << 20
+        assert shared.sources.listings.size <= shared.sources.listings.max_bytes == 1 << 20
+    finally:
+        await shared.aclose()

@@ -179,6 +179,45 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+class Revalidated:
+    """Listings kept for ``If-None-Match`` revalidation (request → ETag, parsed JSON,
+    next page URL), shared by every API client of a process and bounded in bytes, so
+    several code hosts' clients cannot add up. Parsed JSON takes several times its text:
+    an answer counts as 8 times its body's length."""
+
+    def __init__(self, max_bytes: int = 64 << 20, max_entries: int = 4096) -> None:
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, tuple[str, Any, str | None, int]] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def size(self) -> int:
+        """The estimated bytes held."""
+        return self._bytes
+
+    def get(self, key: Hashable) -> tuple[str, Any, str | None] | None:
+        """``(etag, data, next_url)`` last kept for ``key``, if any."""
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0], item[1], item[2]
+
+    def put(self, key: Hashable, etag: str, data: Any, nxt: str | None, body_len: int) -> None:
+        """Keep an answer (its body ``body_len`` bytes long), evicting the oldest."""
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old[3]
+        weight = 8 * body_len + 256
+        if weight > self.max_bytes:
+            return
+        self._items[key] = (etag, data, nxt, weight)
+        self._bytes += weight
+        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+            self._bytes -= self._items.popitem(last=False)[1][3]
+
+
 class FileCache:
     """File contents read by commit (immutable), shared by every source of a process
     and bounded in bytes, so many repositories' large go.mod files cannot add up."""
@@ -191,6 +230,11 @@ class FileCache:
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
+
+    @property
+    def size(self) -> int:
+        """The bytes held."""
+        return self._bytes
 
     def get(self, key: Hashable) -> bytes | None:
         """The remembered contents (``None``: remembered as absent, or unknown)."""

@@ -18,7 +18,7 @@ import anyio.to_thread
 
 from gosub.config import GoproxyConfig
 from gosub.errors import ConfigError
-from gosub.sources.base import FileCache, RetryPolicy, Source
+from gosub.sources.base import FileCache, RetryPolicy, Revalidated, Source
 from gosub.sources.git import GitMirror, GitRunner, GitSource, mirror_name
 from gosub.sources.github import DEFAULT_API_URL, GitHubClient, GitHubSource
 from gosub.sources.gitlab import GitLabClient, GitLabSource
@@ -62,9 +62,11 @@ class Sources:
         memory_bytes: int = 128 << 20,
     ) -> None:
         self._token = token or None
-        # Half for revalidated listings (per API client), half for file contents.
+        # Half for revalidated listings, half for file contents, each shared by every
+        # API client (GitHub and GitLab hosts alike) and source.
         self.memory_bytes = memory_bytes
         self.files = FileCache(memory_bytes // 2)
+        self.listings = Revalidated(memory_bytes // 2)
         # GITLAB_TOKEN and GITLAB_API_URL: the token goes to that one GitLab only.
         self.gitlab_env = dict(gitlab_env or {})
         self._gitlab: dict[str, GitLabClient] = {}
@@ -151,7 +153,7 @@ class Sources:
                 token=self._token,
                 timeout=self.timeout,
                 retry=self.retry,
-                etag_bytes=self.memory_bytes // 2,
+                revalidated=self.listings,
             )
             self._clients[url] = client
         return client
@@ -165,10 +167,19 @@ class Sources:
             client = self._gitlab.get(config.host)
             if client is None:
                 client = GitLabClient.from_env(
-                    config.host, self.gitlab_env, timeout=self.timeout, retry=self.retry
+                    config.host,
+                    self.gitlab_env,
+                    timeout=self.timeout,
+                    retry=self.retry,
+                    revalidated=self.listings,
                 )
                 self._gitlab[config.host] = client
-            return GitLabSource(client, config.path, url=f"https://{config.host}/{config.path}")
+            return GitLabSource(
+                client,
+                config.path,
+                url=f"https://{config.host}/{config.path}",
+                files=self.files,
+            )
         return GitHubSource(
             self.client_for(config.host),
             config.owner,

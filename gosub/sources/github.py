@@ -57,6 +57,7 @@ from gosub.sources.base import (
     Commit,
     FileCache,
     RetryPolicy,
+    Revalidated,
     git_blob_id,
 )
 from gosub.sources.gitarchive import (
@@ -105,6 +106,7 @@ class GitHubClient:
         transport: httpx.AsyncBaseTransport | None = None,
         negative_ttl: float = 60.0,
         etag_bytes: int = 64 << 20,
+        revalidated: Revalidated | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
@@ -129,10 +131,8 @@ class GitHubClient:
             transport=transport,
             follow_redirects=False,
         )
-        # request → (ETag, JSON body, next page URL, estimated bytes), bounded in bytes
-        self._etags: OrderedDict[str, tuple[str, Any, str | None, int]] = OrderedDict()
-        self._etag_bytes = 0
-        self.etag_bytes = etag_bytes
+        # (API, request) → (ETag, JSON body, next page URL): shared, bounded in bytes
+        self._etags = revalidated if revalidated is not None else Revalidated(etag_bytes)
         self._inflight: dict[str, asyncio.Task[tuple[Any, str | None]]] = {}
 
     @property
@@ -303,11 +303,10 @@ class GitHubClient:
         expect: type | tuple[type, ...],
     ) -> tuple[Any, str | None]:
         for attempt in (1, 2):
-            cached = self._etags.get(key)
+            cached = self._etags.get((self.api_url, key))
             headers = {"If-None-Match": cached[0]} if cached else None
             resp = await self._send(path, params=params, headers=headers, what=what)
             if resp.status_code == 304 and cached is not None:
-                self._etags.move_to_end(key)
                 return cached[1], cached[2]
             try:
                 data = _json(resp, what, expect, self.host)
@@ -319,16 +318,7 @@ class GitHubClient:
         nxt = resp.links.get("next", {}).get("url")
         etag = resp.headers.get("etag")
         if etag:
-            old = self._etags.pop(key, None)
-            if old is not None:
-                self._etag_bytes -= old[3]
-            # Parsed JSON takes several times its text; bounded by that estimate.
-            weight = 8 * len(resp.content) + 256
-            if weight <= self.etag_bytes:
-                self._etags[key] = (etag, data, nxt, weight)
-                self._etag_bytes += weight
-            while len(self._etags) > 4096 or self._etag_bytes > self.etag_bytes:
-                self._etag_bytes -= self._etags.popitem(last=False)[1][3]
+            self._etags.put((self.api_url, key), etag, data, nxt, len(resp.content))
         return data, nxt
 
     async def get_paginated(self, path: str, *, params: Mapping[str, str], what: str) -> list[Any]:
@@ -485,7 +475,7 @@ class GitHubSource:
         self.spool_dir = spool_dir
         self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
         self._files = files if files is not None else FileCache(32 << 20)
-        self._ancestry: dict[tuple[str, str], bool] = {}
+        self._ancestry: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._trees: OrderedDict[str, str] = OrderedDict()  # commit → root tree id
         self._info: tuple[float, dict[str, Any]] | None = None
         self._reach: OrderedDict[str, tuple[float, bool]] = OrderedDict()
@@ -705,6 +695,8 @@ class GitHubSource:
                 expect=dict,
             )
             self._ancestry[key] = data.get("status") in ("identical", "ahead")
+            while len(self._ancestry) > 4096:  # bounded like every per-source memory
+                self._ancestry.popitem(last=False)
         return self._ancestry[key]
 
     def prefetch_archive(self, commit: str) -> None:

@@ -55,7 +55,15 @@ from gosub.errors import (
     UpstreamError,
 )
 from gosub.sources import gitattributes, http
-from gosub.sources.base import Archive, ArchiveFile, Commit, RetryPolicy, git_blob_id
+from gosub.sources.base import (
+    Archive,
+    ArchiveFile,
+    Commit,
+    FileCache,
+    RetryPolicy,
+    Revalidated,
+    git_blob_id,
+)
 from gosub.sources.gitarchive import (
     MAX_GITATTRIBUTES,
     Extracted,
@@ -74,9 +82,6 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _HEX = frozenset("0123456789abcdef")
 # Blobs fetched at once when an archive is rebuilt from the tree.
 _BLOB_CONCURRENCY = 8
-# Bytes of file contents (go.mod, LICENSE) one source keeps in memory.
-_MAX_FILE_CACHE = 32 << 20
-
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
@@ -110,6 +115,7 @@ class GitLabClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        revalidated: Revalidated | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._origin = _origin(httpx.URL(self.api_url))
@@ -122,8 +128,8 @@ class GitLabClient:
             transport=transport,
             follow_redirects=False,
         )
-        # request → (ETag, JSON body, next page URL), for If-None-Match revalidation
-        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()
+        # (API, request) → (ETag, JSON body, next page URL): shared, bounded in bytes
+        self._etags = revalidated if revalidated is not None else Revalidated()
         # The RateLimit-* headers of the last answer that had them.
         self._rate: dict[str, str] = {}
         # Until when (monotonic) the archive endpoint said it is rate limited.
@@ -137,6 +143,7 @@ class GitLabClient:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        revalidated: Revalidated | None = None,
     ) -> GitLabClient:
         """The client for GitLab ``host``, configured from ``env`` (default
         ``os.environ``): ``GITLAB_API_URL`` is the API of the GitLab the token belongs
@@ -151,8 +158,9 @@ class GitLabClient:
                 token=env.get("GITLAB_TOKEN") or None,
                 timeout=timeout,
                 retry=retry,
+                revalidated=revalidated,
             )
-        return cls(api_url=api_url_for(host), timeout=timeout, retry=retry)
+        return cls(api_url=api_url_for(host), timeout=timeout, retry=retry, revalidated=revalidated)
 
     @property
     def has_token(self) -> bool:
@@ -359,11 +367,10 @@ class GitLabClient:
     ) -> tuple[Any, str | None]:
         key = path + ("?" + urlencode(sorted(params.items())) if params else "")
         for attempt in (1, 2):
-            cached = self._etags.get(key) if revalidate else None
+            cached = self._etags.get((self.api_url, key)) if revalidate else None
             headers = {"If-None-Match": cached[0]} if cached else None
             resp, body = await self._send(path, params=params, headers=headers, what=what)
             if resp.status_code == 304 and cached is not None:
-                self._etags.move_to_end(key)
                 return cached[1], cached[2]
             if resp.status_code == 304:
                 raise UpstreamError(
@@ -379,10 +386,7 @@ class GitLabClient:
         nxt = resp.links.get("next", {}).get("url")
         etag = resp.headers.get("etag")
         if revalidate and etag:
-            self._etags[key] = (etag, data, nxt)
-            self._etags.move_to_end(key)
-            while len(self._etags) > 1024:
-                self._etags.popitem(last=False)
+            self._etags.put((self.api_url, key), etag, data, nxt, len(body))
         return data, nxt
 
     async def get_raw(
@@ -492,6 +496,7 @@ class GitLabSource:
         max_blob_files: int = 1000,
         spool_dir: str | None = None,
         url: str | None = None,
+        files: FileCache | None = None,
     ) -> None:
         self.client = client
         self.project = project.strip("/")
@@ -501,8 +506,8 @@ class GitLabSource:
         self.max_archive_bytes = max_archive_bytes
         self.spool_dir = spool_dir
         self._base = f"/projects/{quote(self.project, safe='')}"
-        self._files: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
-        self._file_bytes = 0  # held in _files
+        # Shared by every source of the process (bounded in bytes there).
+        self._files = files if files is not None else FileCache(32 << 20)
         self._ancestry: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._reachable: OrderedDict[str, bool] = OrderedDict()
 
@@ -596,16 +601,11 @@ class GitLabSource:
         """The blob at ``path`` via ``files/:path`` (JSON: the content and the blob id
         it must hash to; a cut or altered answer is asked again, then a 502: it must
         never become a ``.mod``); cached by (commit, path), bounded in bytes."""
-        key = (commit, path)
+        key = ("gitlab", self.client.api_url, self.project, commit, path)
         if key in self._files:
-            self._files.move_to_end(key)
-            return self._files[key]
+            return self._files.get(key)
         data = await self._read_checked(commit, path, max_size=max_size)
-        self._files[key] = data
-        self._file_bytes += len(data or b"")
-        while len(self._files) > 4096 or self._file_bytes > _MAX_FILE_CACHE:
-            _, dropped = self._files.popitem(last=False)
-            self._file_bytes -= len(dropped or b"")
+        self._files.put(key, data)
         return data
 
     async def _read_checked(self, commit: str, path: str, *, max_size: int) -> bytes | None:
