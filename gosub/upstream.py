@@ -34,7 +34,20 @@ def check(what: str) -> None:
     ``what``."""
     refusal = _REFUSAL.get()
     if refusal is not None:
-        raise refusal(what)
+        exc = refusal(what)
+        setattr(exc, _REFUSED_WHAT, what)  # any exception type
+        raise exc
+
+
+_REFUSED_WHAT = "_gosub_refused_what"
+
+
+def refused_what(exc: BaseException) -> str | None:
+    """What ``exc`` refused to contact a code host about, when :func:`check` raised it
+    (one request's refusal, which work shared with other requests must not pass on);
+    else ``None``."""
+    what = getattr(exc, _REFUSED_WHAT, None)
+    return what if isinstance(what, str) else None
 
 
 def allowed() -> bool:

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
-from gosub import deadline, metrics
+from gosub import deadline, metrics, upstream
 from gosub.errors import UpstreamError
 
 T = TypeVar("T")
@@ -34,6 +34,14 @@ def weight(value: object) -> int:
     if isinstance(value, dict):
         return 64 + sum(weight(k) + weight(v) for k, v in value.items())
     return 64
+
+
+class _JoinedRefusal(Exception):
+    """Shared work failed on the refusal of the request that started it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
 class ProcessCache:
@@ -85,11 +93,28 @@ class ProcessCache:
         The computation runs as a task of its own, outside any caller's deadline: a
         caller that gives up (its time limit, a dropped connection) stops waiting, while
         the work goes on for the others and lands in the cache."""
+        for _ in range(3):
+            try:
+                return await self._once(key, factory, remember)
+            except _JoinedRefusal as joined:
+                # The caller that started the shared work may not contact code hosts
+                # (past its budget, offline, a pkgsite fetch): that is its answer, not
+                # this caller's. This one gets its own refusal if it has one (never
+                # the other's message), else starts the work itself.
+                upstream.check(joined.what)
+        # Refused callers keep starting it first: this one does its own.
+        result = await factory()
+        if remember:
+            self.put(key, result)
+        return result
+
+    async def _once(self, key: Hashable, factory: Callable[[], Awaitable[T]], remember: bool) -> T:
         hit = self._done.get(key)
         if hit is not None:
             self._done.move_to_end(key)
             return hit[0]  # type: ignore[no-any-return]
         task = self._running.get(key)
+        joined = task is not None
         if task is not None:
             metrics.inc(metrics.COALESCED)
         else:
@@ -101,6 +126,11 @@ class ProcessCache:
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
             return await asyncio.shield(task)
+        except Exception as exc:
+            what = upstream.refused_what(exc)
+            if joined and what is not None:
+                raise _JoinedRefusal(what) from exc
+            raise
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
