@@ -395,6 +395,12 @@ def test_credentials_never_in_logs_or_errors(
     assert "Authentication failed" in bodies[2]
     for text in [*bodies, caplog.text]:
         assert secret not in text and wrong not in text
+    # Nor on disk: the mirrors (in the cache directory) never hold the URL's credentials.
+    written = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert any(f.name == "config" for f in written)
+    for f in written:
+        data = f.read_bytes()
+        assert secret.encode() not in data and wrong.encode() not in data, f
 
 
 def test_serve_a_local_path_offline(repos: dict[str, GitRepo], repos_root: Path) -> None:

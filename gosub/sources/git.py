@@ -25,8 +25,9 @@ are looked up with ``rev-list --missing=print``, which never fetches.
 
 Bounds: a timeout per git command (the process group is killed), one fetch at a time per
 mirror, a cap on concurrent git processes, an archive size limit. Credentials in a URL
-reach git only (through the mirror's ``remote.origin.url``); messages and logs show the
-URL without them. git must be installed: AWS Lambda's Python runtime has none.
+reach git only (``remote.origin.url`` in git's environment, never on disk or a command
+line); messages and logs show the URL without them. git must be installed: AWS Lambda's
+Python runtime has none.
 """
 
 from __future__ import annotations
@@ -156,14 +157,22 @@ class GitRunner:
         timeout: float | None = None,
         stdout_path: Path | None = None,
         max_bytes: int | None = None,
+        config: Mapping[str, str] | None = None,
     ) -> _Result:
         """Run ``git ARGS`` on ``git_dir``; the exit status, output and stderr (redacted).
         With ``stdout_path``, stdout streams to that file, at most ``max_bytes``
         (:class:`GoneError` past it). A timeout kills the process group and raises
-        :class:`UpstreamTimeoutError`."""
+        :class:`UpstreamTimeoutError`. ``config`` is given to git (and the git processes
+        it starts) in its environment, never written to disk or put on a command line."""
         env = dict(self.env)
         if git_dir is not None:
             env["GIT_DIR"] = str(git_dir)
+        if config:
+            n = int(env.get("GIT_CONFIG_COUNT") or 0)
+            for i, (key, value) in enumerate(config.items(), start=n):
+                env[f"GIT_CONFIG_KEY_{i}"] = key
+                env[f"GIT_CONFIG_VALUE_{i}"] = value
+            env["GIT_CONFIG_COUNT"] = str(n + len(config))
         limit = self.timeout if timeout is None else timeout
         async with self._slots.get():
             try:
@@ -280,7 +289,22 @@ class GitMirror:
 
     async def git(self, *args: str, what: str, **kw: Any) -> _Result:
         await self._setup()
-        return await self.runner.run(self.path, args, what=what, secrets=self.secrets, **kw)
+        return await self._run(self.path, args, what, **kw)
+
+    async def _run(
+        self, git_dir: Path | None, args: Sequence[str], what: str, **kw: Any
+    ) -> _Result:
+        # The remote (with any credentials in its URL) reaches git through the
+        # environment on every command, a lazy fetch's included: never in the mirror's
+        # config file, which anyone who can read the cache directory could read.
+        return await self.runner.run(
+            git_dir,
+            args,
+            what=what,
+            secrets=self.secrets,
+            config={"remote.origin.url": self.remote},
+            **kw,
+        )
 
     async def _setup(self) -> None:
         if self._ready:
@@ -291,11 +315,12 @@ class GitMirror:
             if not await anyio.Path(self.path / "HEAD").exists():
                 await self._create()
             else:
-                current = await self.runner.run(
-                    self.path, ["config", "--get", "remote.origin.url"], what=self.public
+                # A mirror from an earlier gosub kept the URL in its config.
+                stored = await self.runner.run(
+                    self.path, ["config", "--get-all", "remote.origin.url"], what=self.public
                 )
-                if current.out.decode("utf-8", "replace").strip() != self.remote:
-                    await self._must(["config", "remote.origin.url", self.remote], self.path)
+                if stored.rc == 0:
+                    await self._must(["config", "--unset-all", "remote.origin.url"], self.path)
             await self.ensure_attributes()
             self._ready = True
 
@@ -311,7 +336,6 @@ class GitMirror:
         )
         try:
             await self._must(["init", "--bare", "-q", "--", str(tmp)], None)
-            await self._must(["config", "remote.origin.url", self.remote], tmp)
             await self._must(["config", "gc.autoDetach", "false"], tmp)
             await anyio.Path(tmp / "info").mkdir(exist_ok=True)
             await anyio.Path(tmp / "info" / "attributes").write_text(GO_ATTRIBUTES)
@@ -333,7 +357,7 @@ class GitMirror:
             await p.write_text(text + GO_ATTRIBUTES)
 
     async def _must(self, args: list[str], git_dir: Path | None) -> None:
-        r = await self.runner.run(git_dir, args, what=self.public, secrets=self.secrets)
+        r = await self._run(git_dir, args, self.public)
         if r.rc != 0:
             raise UpstreamError(f"{self.public}: git {args[0]} failed: {_last_line(r.err)}")
 

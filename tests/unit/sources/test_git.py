@@ -98,3 +98,28 @@ def test_git_hosts_allowlist(tmp_path: Path) -> None:
         local.open(GoproxyConfig(url="ssh://git@git.example.com/a/mono.git"))
     # GitHub configs are not the git allowlist's business.
     assert not isinstance(sources.open(GoproxyConfig(url="github.com/a/b")), GitSource)
+
+
+def test_a_mirrors_remote_url_is_never_kept_on_disk(tmp_path: Path) -> None:
+    """The remote reaches git through its environment; a mirror an earlier gosub made,
+    with the URL (and its credentials) in its config, loses it on first use."""
+    import subprocess
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    secret_url = "https://gosub:s3cret@git.example.com/team/mono.git"
+    old = tmp_path / "old.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(old)], check=True)
+    subprocess.run(["git", "-C", str(old), "config", "remote.origin.url", secret_url], check=True)
+
+    async def run() -> tuple[str, str]:
+        runner = GitRunner()
+        fresh = GitMirror(runner, tmp_path / "new.git", str(remote), str(remote), refs_ttl=0)
+        await fresh.refs()  # ls-remote origin: the remote is known to git
+        reused = GitMirror(runner, old, str(remote), str(remote), refs_ttl=0)
+        await reused.refs()
+        return (tmp_path / "new.git" / "config").read_text(), (old / "config").read_text()
+
+    new_config, old_config = asyncio.run(run())
+    assert "remote" not in new_config
+    assert "s3cret" not in old_config and "url" not in old_config
