@@ -504,9 +504,18 @@ def describe(settings: Settings, shared: Shared) -> str:
         cache = f"s3://{settings.cache_bucket}/{settings.cache_prefix}"
     else:
         cache = settings.cache_dir or "memory only"
+    for mirror in settings.mirrors:
+        mode.append(f"{mirror.layout} mirror {mirror.path} (read-only)")
+    if settings.upstream:
+        mode.append(f"everything else from {settings.upstream}")
+    if settings.sumdb_proxy:
+        mode.append(f"/sumdb/ relayed to {settings.sumdb_proxy}")
     api = shared.sources.api_url or "per host (api.github.com for github.com)"
     token = "set" if shared.sources.has_token else "not set"
-    return f"serving {'; '.join(mode)}; cache {cache}; GitHub API {api}; GITHUB_TOKEN {token}"
+    line = f"serving {'; '.join(mode)}; cache {cache}; GitHub API {api}; GITHUB_TOKEN {token}"
+    if settings.offline:
+        line += "; OFFLINE: no code host or upstream is contacted, the cache answers alone"
+    return line
 
 
 def _index_later(shared: Shared, module: str, version: str) -> None:

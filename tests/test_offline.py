@@ -14,7 +14,8 @@ import pytest
 
 from gosub.cli import build_parser, main
 from gosub.prefill import parse_item, read_items
-from gosub.settings import MirrorSettings, Settings, build_app, load_settings
+from gosub.settings import MirrorSettings, Settings, build_app, describe, load_settings
+from gosub.web import make_shared
 from tests.conftest import UvicornThread
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
@@ -177,6 +178,17 @@ def test_settings_offline_upstream_and_mirrors(tmp_path: Path) -> None:
         ("/srv/modcache", "goproxy"),
     ]
     assert load_settings(env={"GOSUB_OFFLINE": "0"}, path=config).offline is False
+    # The startup line says all of it.
+    line = describe(s, make_shared({}))
+    for part in (
+        "athens mirror /srv/athens",
+        "goproxy mirror /srv/modcache",
+        "everything else from https://proxy.example",
+        "/sumdb/ relayed to sum.golang.org=https://sumdb.example",
+        "OFFLINE",
+    ):
+        assert part in line, line
+    assert "OFFLINE" not in describe(load_settings(env={}), make_shared({}))
     for bad, why in [
         ('[[mirror]]\npath = "/x"\nlayout = "zip"\n', "layout"),
         ('[[mirror]]\nlayout = "athens"\n', "path"),
