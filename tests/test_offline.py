@@ -179,7 +179,9 @@ def test_settings_offline_upstream_and_mirrors(tmp_path: Path) -> None:
     ]
     assert load_settings(env={"GOSUB_OFFLINE": "0"}, path=config).offline is False
     # The startup line says all of it.
-    line = describe(s, make_shared({}))
+    shared = make_shared({})
+    line, plain = describe(s, shared), describe(load_settings(env={}), shared)
+    shared.zips.close()
     for part in (
         "athens mirror /srv/athens",
         "goproxy mirror /srv/modcache",
@@ -188,7 +190,7 @@ def test_settings_offline_upstream_and_mirrors(tmp_path: Path) -> None:
         "OFFLINE",
     ):
         assert part in line, line
-    assert "OFFLINE" not in describe(load_settings(env={}), make_shared({}))
+    assert "OFFLINE" not in plain
     for bad, why in [
         ('[[mirror]]\npath = "/x"\nlayout = "zip"\n', "layout"),
         ('[[mirror]]\nlayout = "athens"\n', "path"),
