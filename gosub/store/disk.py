@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import anyio
@@ -20,6 +22,7 @@ def _file_mode() -> int:
 
 
 _FILE_MODE = _file_mode()
+_RACY_NS = 1_000_000_000
 
 
 class DiskStore:
@@ -34,6 +37,8 @@ class DiskStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        # folder → (its mtime, when listed, its sorted file names), for list_after
+        self._listings: dict[Path, tuple[int, int, list[str]]] = {}
 
     def path(self, key: str) -> Path:
         """The file for ``key``."""
@@ -78,17 +83,37 @@ class DiskStore:
         folder = self.path(prefix.rstrip("/"))
 
         def listing() -> list[str]:
-            try:
-                names = os.listdir(folder)
-            except FileNotFoundError:
-                return []
-            keys = sorted(
-                prefix + n for n in names if not n.startswith(".tmp-") and (folder / n).is_file()
-            )
-            keys = [k for k in keys if k > start_after]
-            return keys[:limit]
+            names = self._sorted_names(folder)
+            if start_after.startswith(prefix):
+                i = bisect.bisect_right(names, start_after[len(prefix) :])
+            else:
+                i = 0 if start_after < prefix else len(names)
+            return [prefix + n for n in names[i : i + limit]]
 
         return await anyio.to_thread.run_sync(listing)
+
+    def _sorted_names(self, folder: Path) -> list[str]:
+        """The folder's file names, sorted; reused while the folder is unchanged. A
+        poller (pkgsite reading /index) lists the feed every few seconds: without this,
+        each page of each poll read and sorted the whole directory."""
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except FileNotFoundError:
+            return []
+        cached = self._listings.get(folder)
+        # A directory's mtime ticks coarsely: a listing made within a second of the last
+        # change may have missed a later change in the same tick, so it is not reused.
+        if cached is not None and cached[0] == mtime and cached[1] - mtime > _RACY_NS:
+            return cached[2]
+        listed_at = time.time_ns()
+        with os.scandir(folder) as entries:
+            names = sorted(
+                e.name for e in entries if not e.name.startswith(".tmp-") and e.is_file()
+            )
+        self._listings[folder] = (mtime, listed_at, names)
+        while len(self._listings) > 4:  # the feed and the watch list: a few folders
+            self._listings.pop(next(iter(self._listings)))
+        return names
 
     @staticmethod
     def _read(path: Path) -> bytes | None:
