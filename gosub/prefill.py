@@ -19,8 +19,10 @@ import hashlib
 import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.types import ASGIApp
@@ -28,7 +30,10 @@ from starlette.types import ASGIApp
 from gosub.errors import ConfigError
 from gosub.golang import module as gomodule
 from gosub.settings import Settings, build_app, load_settings
-from gosub.store.athens import GoproxyTree, open_tree
+from gosub.store.athens import GoproxyTree, ModuleTree, open_tree
+
+if TYPE_CHECKING:
+    from gosub.store.s3 import S3Store  # boto3 only for those who use a bucket
 
 
 @dataclass(frozen=True)
@@ -184,11 +189,7 @@ def _verified(path: Path) -> bool:
         digest, size = record.read_text().split()
     except ValueError:
         return False
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return (h.hexdigest(), path.stat().st_size) == (digest, int(size))
+    return (_file_sha256(path), path.stat().st_size) == (digest, int(size))
 
 
 def export(cache_dir: str | Path, dest: str | Path, layout: str) -> tuple[int, list[str]]:
@@ -214,6 +215,83 @@ def export(cache_dir: str | Path, dest: str | Path, layout: str) -> tuple[int, l
                 )
                 written += 1
     return written, skipped
+
+
+async def export_bucket(store: S3Store, dest: str | Path, layout: str) -> tuple[int, list[str]]:
+    """:func:`export` for an S3 store: every complete, intact version in the bucket (its
+    prefix), walked a page of 1,000 keys at a time, each zip downloaded to a temporary
+    file, checked against its integrity record and copied into the tree."""
+    target = open_tree(dest, layout)
+    written, skipped = 0, []
+    after = ""
+    with tempfile.TemporaryDirectory(prefix="gosub-export-") as tmp:
+        while True:
+            keys = await store.walk_after(after, 1000)
+            for key in keys:
+                found = _version_key(key)
+                if found is None:
+                    continue
+                base, module, version = found
+                why = await _export_one(store, target, base, module, version, Path(tmp))
+                if why is None:
+                    written += 1
+                else:
+                    skipped.append(f"{module}@{version}: {why}")
+            if len(keys) < 1000:
+                return written, skipped
+            after = keys[-1]
+
+
+def _version_key(key: str) -> tuple[str, str, str] | None:
+    """``(NAMESPACE/ESCAPED/@v/ESCAPED_VERSION, module, version)`` for a version's zip
+    key in the store; ``None`` for any other key (info, records, the index, lists)."""
+    ns, _, rest = key.partition("/")
+    escaped, sep, file = rest.rpartition("/@v/")
+    if not (re.fullmatch(r"[0-9a-f]{20}", ns) and sep and file.endswith(".zip")):
+        return None
+    try:
+        module = gomodule.unescape_path(escaped)
+        version = gomodule.unescape_version(file[: -len(".zip")])
+    except ValueError:
+        return None
+    return key[: -len(".zip")], module, version
+
+
+async def _export_one(
+    store: S3Store, target: ModuleTree, base: str, module: str, version: str, tmp: Path
+) -> str | None:
+    """Copy one version into ``target``; why not, when it was not."""
+    info, mod = await store.get(base + ".info"), await store.get(base + ".mod")
+    if info is None or mod is None:
+        return "incomplete in the store (no .info or .mod)"
+    zip_path = tmp / "v.zip"
+    if not await store.get_file(base + ".zip", zip_path):
+        return "its zip vanished from the store"
+    try:
+        for name, data in ((".mod", mod), (".zip", None)):
+            record = await store.get(base + name + ".sha256")
+            if record is None:
+                continue
+            digest = (
+                hashlib.sha256(data).hexdigest()
+                if data is not None
+                else await asyncio.to_thread(_file_sha256, zip_path)
+            )
+            size = len(data) if data is not None else zip_path.stat().st_size
+            if record.decode(errors="replace").split() != [digest, str(size)]:
+                return "does not match its integrity record"
+        await asyncio.to_thread(target.write, module, version, info, mod, zip_path)
+    finally:
+        zip_path.unlink(missing_ok=True)
+    return None
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def run_prefill(args: argparse.Namespace) -> int:
@@ -245,9 +323,13 @@ def run_prefill(args: argparse.Namespace) -> int:
     elif not args.export:
         raise ConfigError("nothing to do: give MODULE@VERSION, --from FILE or --export DIR")
     if args.export:
-        if not settings.cache_dir or settings.cache_bucket:
-            raise ConfigError("--export reads the disk store (cache_dir), not a bucket")
-        written, skipped = export(settings.cache_dir, args.export, args.layout)
+        if settings.cache_bucket:
+            from gosub.store.s3 import S3Store
+
+            bucket = S3Store(settings.cache_bucket, prefix=settings.cache_prefix)
+            written, skipped = asyncio.run(export_bucket(bucket, args.export, args.layout))
+        else:
+            written, skipped = export(settings.cache_dir, args.export, args.layout)
         print(f"export: {written} versions into {args.export} ({args.layout} layout)")
         for why in skipped:
             print(f"  skipped {why}")
@@ -256,4 +338,13 @@ def run_prefill(args: argparse.Namespace) -> int:
     return status
 
 
-__all__ = ["Item", "Prefiller", "Summary", "export", "parse_item", "read_items", "run_prefill"]
+__all__ = [
+    "Item",
+    "Prefiller",
+    "Summary",
+    "export",
+    "export_bucket",
+    "parse_item",
+    "read_items",
+    "run_prefill",
+]

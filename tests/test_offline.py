@@ -6,6 +6,7 @@ GOPROXY, both of which the go command (through a mirror, or file://) accepts."""
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.conftest import UvicornThread
 from tests.support.ghapi import GitHubStandin
 from tests.support.git import GitRepo
 from tests.support.golang import DirectModeServer, GoRunner
+from tests.support.s3server import SeaweedS3
 
 CUSTOM = "github.com/acme/custom:d=go&p=mylib-go-&s=-release;"
 
@@ -260,3 +262,64 @@ async def test_an_offline_server_lists_what_its_store_holds_at_index(
     assert "v1.1.0" in {e["Version"] for e in lines}
     assert miss.status_code == 404 and "offline cache" in miss.text
     assert sum(standin.counts.values()) == 0, standin.counts
+
+
+def test_a_bucket_is_exported_like_the_disk_store(
+    standin: GitHubStandin,
+    seaweed: SeaweedS3,
+    direct: DirectModeServer,
+    tmp_path: Path,
+    gocache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An organisation's proxy on Lambda keeps its store in S3: prefill into the bucket,
+    export it for an air-gapped network, and the go command there gets what Go's
+    direct mode gets. A version whose bytes in the bucket do not match its integrity
+    record is left out, and named."""
+    for k, v in seaweed.env().items():
+        monkeypatch.setenv(k, v)
+    prefix = f"export-{secrets.token_hex(4)}/"
+    monkeypatch.setenv("GITHUB_API_URL", standin.api_url)
+    monkeypatch.setenv("GOSUB_CACHE_BUCKET", seaweed.bucket)
+    monkeypatch.setenv("GOSUB_CACHE_PREFIX", prefix)
+    monkeypatch.setenv("GOSUB_CACHE_DIR", str(tmp_path / "unused"))
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    config = tmp_path / "gosub.toml"
+    config.write_text(CONFIG)
+    items = ["example.test/mono@v1.0.0", "example.test/mono@v1.1.0"]
+    assert main(["prefill", "--config", str(config), *items]) == 0
+    assert "2 fetched" in capsys.readouterr().out
+    client = seaweed.client()
+    zips = sorted(
+        o["Key"]
+        for o in client.list_objects_v2(Bucket=seaweed.bucket, Prefix=prefix)["Contents"]
+        if o["Key"].endswith(".zip")
+    )
+    assert [k.rsplit("/", 1)[1] for k in zips] == ["v1.0.0.zip", "v1.1.0.zip"]
+
+    for layout in ("goproxy", "athens"):
+        dest = tmp_path / f"export-{layout}"
+        argv = ["prefill", "--config", str(config), "--export", str(dest), "--layout", layout]
+        assert main(argv) == 0
+        assert "export: 2 versions" in capsys.readouterr().out
+    assert (tmp_path / "export-athens/example.test/mono/v1.1.0/source.zip").is_file()
+    exported = (tmp_path / "export-goproxy").as_uri()
+    for v in ("v1.0.0", "v1.1.0"):
+        want = GoRunner(tmp_path / f"d{v}", gocache=gocache).mod_download(
+            "example.test/mono", v, goproxy="direct", env=direct.env()
+        )
+        got = GoRunner(tmp_path / f"e{v}", gocache=gocache).mod_download(
+            "example.test/mono", v, goproxy=exported
+        )
+        assert not got.get("Error") and got["Sum"] == want["Sum"], (got, want)
+        assert got["GoModSum"] == want["GoModSum"]
+
+    # Bytes altered in the bucket: that version is not exported.
+    client.put_object(Bucket=seaweed.bucket, Key=zips[0], Body=b"PK not the zip")
+    dest = tmp_path / "export-again"
+    assert main(["prefill", "--config", str(config), "--export", str(dest)]) == 1
+    out = capsys.readouterr().out
+    assert "export: 1 versions" in out
+    assert "skipped example.test/mono@v1.0.0: does not match its integrity record" in out
+    assert not (dest / "example.test/mono/@v/v1.0.0.zip").exists()

@@ -134,11 +134,18 @@ class S3Store:
         ``limit``); keys are returned without the store's own prefix."""
         return await anyio.to_thread.run_sync(self._list_after, prefix, start_after, limit)
 
+    async def walk_after(self, start_after: str, limit: int) -> list[str]:
+        """Every key of the store (all folders, in key order) after ``start_after``, at
+        most ``limit``: a page of a walk through the whole bucket prefix (an export)."""
+        return await anyio.to_thread.run_sync(self._list_after, "", start_after, limit, True)
+
     # -- blocking implementations (worker threads) ------------------------------------
 
-    def _list_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+    def _list_after(
+        self, prefix: str, start_after: str, limit: int, recursive: bool = False
+    ) -> list[str]:
         client = self.client()
-        full = self._object_key(prefix.rstrip("/")) + "/"
+        full = self._object_key(prefix.rstrip("/")) + "/" if prefix else self.prefix
         after = self.prefix + start_after if start_after else ""
         keys: list[str] = []
         token: str | None = None
@@ -147,9 +154,10 @@ class S3Store:
                 args: dict[str, Any] = {
                     "Bucket": self.bucket,
                     "Prefix": full,
-                    "Delimiter": "/",
                     "MaxKeys": min(1000, limit - len(keys)),
                 }
+                if not recursive:
+                    args["Delimiter"] = "/"
                 if token:
                     args["ContinuationToken"] = token
                 elif after:
