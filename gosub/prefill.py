@@ -185,11 +185,12 @@ def _verified(path: Path) -> bool:
     record = path.with_name(path.name + ".sha256")
     if not record.is_file():
         return True
-    try:
-        digest, size = record.read_text().split()
-    except ValueError:
-        return False
-    return (_file_sha256(path), path.stat().st_size) == (digest, int(size))
+    return _matches(record.read_bytes(), _file_sha256(path), path.stat().st_size)
+
+
+def _matches(record: bytes, sha256: str, size: int) -> bool:
+    """Whether an integrity record (``DIGEST SIZE``) names these bytes."""
+    return record.decode(errors="replace").split() == [sha256, str(size)]
 
 
 def export(cache_dir: str | Path, dest: str | Path, layout: str) -> tuple[int, list[str]]:
@@ -268,17 +269,13 @@ async def _export_one(
     if not await store.get_file(base + ".zip", zip_path):
         return "its zip vanished from the store"
     try:
-        for name, data in ((".mod", mod), (".zip", None)):
+        actual = {
+            ".mod": (hashlib.sha256(mod).hexdigest(), len(mod)),
+            ".zip": (await asyncio.to_thread(_file_sha256, zip_path), zip_path.stat().st_size),
+        }
+        for name, (digest, size) in actual.items():
             record = await store.get(base + name + ".sha256")
-            if record is None:
-                continue
-            digest = (
-                hashlib.sha256(data).hexdigest()
-                if data is not None
-                else await asyncio.to_thread(_file_sha256, zip_path)
-            )
-            size = len(data) if data is not None else zip_path.stat().st_size
-            if record.decode(errors="replace").split() != [digest, str(size)]:
+            if record is not None and not _matches(record, digest, size):
                 return "does not match its integrity record"
         await asyncio.to_thread(target.write, module, version, info, mod, zip_path)
     finally:

@@ -97,13 +97,18 @@ class _Prepared(Response):
         self.raw_headers = list(raw_headers)
 
 
-def _if_none_match(request: Request) -> str:
-    """The first If-None-Match header (as ``request.headers.get`` gives it), read from
-    the scope without building a Headers object."""
+def first_header(request: Request, name: bytes) -> str:
+    """The first ``name`` header (lower case; as ``request.headers.get`` gives it, ""
+    when absent), read from the scope without building a Headers object: for the hot
+    path."""
     for key, value in request.scope["headers"]:
-        if key == b"if-none-match":
+        if key == name:
             return str(value.decode("latin-1"))
     return ""
+
+
+def _if_none_match(request: Request) -> str:
+    return first_header(request, b"if-none-match")
 
 
 def serve_ready(request: Request, ready: Ready) -> Response:

@@ -35,7 +35,7 @@ from gosub.sources import RetryPolicy
 from gosub.store import ProcessCache, ZipStore
 from gosub.web import webpage
 from gosub.web.proxy import GoproxyApp
-from gosub.web.responses import text_error
+from gosub.web.responses import first_header, text_error
 from gosub.web.shared import LIST_TTL, Shared, make_shared
 
 log = logging.getLogger("gosub")
@@ -203,11 +203,7 @@ class GosubApp:
         command sends from URL credentials or .netrc) gets its own client and caches:
         what it fetches is never served to anyone else. Returns the key of that client's
         caches (a digest of the token), or "" for requests without one."""
-        auth = ""
-        for name, raw in request.scope["headers"]:  # no Headers object per request
-            if name == b"authorization":
-                auth = raw.decode("latin-1")
-                break
+        auth = first_header(request, b"authorization")
         if not auth:
             return ""
         scheme, _, value = auth.partition(" ")
